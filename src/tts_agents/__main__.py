@@ -1,0 +1,5 @@
+"""``python -m tts_agents``."""
+
+from tts_agents.cli import main
+
+main()

@@ -1,0 +1,30 @@
+"""Speech engines behind one interface, looked up by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tts_agents.engines.base import Capabilities, Engine, SynthesisOptions
+from tts_agents.errors import EngineNotFoundError
+
+
+def _espeak() -> Engine:
+    from tts_agents.engines.espeak import EspeakEngine
+
+    return EspeakEngine()
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {"espeak": _espeak}
+
+
+def create_engine(name: str) -> Engine:
+    """A new engine instance for ``name``, or a validation error listing the known ones."""
+    factory = ENGINES.get(name.strip().lower())
+    if factory is None:
+        raise EngineNotFoundError(
+            "engine", f"unknown engine {name!r}; available: {', '.join(sorted(ENGINES))}"
+        )
+    return factory()
+
+
+__all__ = ["ENGINES", "Capabilities", "Engine", "SynthesisOptions", "create_engine"]

@@ -1,0 +1,76 @@
+"""The engine interface: what every speech engine offers, local or cloud.
+
+An engine only turns text into PCM. Validation, speed beyond what the engine does itself,
+resampling and encoding live in :mod:`tts_agents.synthesis`, so an engine stays small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from tts_agents.types import AudioChunk, VoiceInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an engine can do, declared instead of guessed with ``hasattr``.
+
+    ``speed_range`` is the part of the 0.25-4.0 speed range the engine applies natively;
+    shared code time-stretches the remainder. ``local`` engines burn this machine's CPU
+    (batch runs them in a process pool); remote ones wait on a network.
+    """
+
+    sample_rate: int
+    streaming_output: bool = True
+    word_timestamps: bool = False
+    ssml: bool = False
+    speed_range: tuple[float, float] = (1.0, 1.0)
+    pitch: bool = False
+    volume: bool = False
+    local: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesisOptions:
+    """A frozen per-request snapshot, so changing defaults never touches a stream in flight.
+
+    ``voice`` is an id the engine's :meth:`Engine.resolve_voice` returned. ``speed`` is
+    already within the engine's ``speed_range``; ``pitch`` and ``volume`` are multipliers
+    of the voice's own (1.0 = unchanged).
+    """
+
+    voice: str
+    speed: float = 1.0
+    pitch: float = 1.0
+    volume: float = 1.0
+    language: str | None = None
+    ssml: bool = False
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A speech engine."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def voices(self) -> list[VoiceInfo]:
+        """Every voice this engine offers."""
+        ...
+
+    def resolve_voice(self, voice: str, language: str | None = None) -> str:
+        """Map a voice name, alias or OpenAI voice to an engine voice id.
+
+        Raises :class:`~tts_agents.errors.VoiceNotFoundError` for an unknown voice.
+        """
+        ...
+
+    def synthesize(self, text: str, options: SynthesisOptions) -> AsyncIterator[AudioChunk]:
+        """Yield PCM chunks (s16le mono at ``capabilities.sample_rate``) for ``text``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release resources; calling it twice is harmless."""
+        ...

@@ -1,0 +1,106 @@
+"""espeak-ng voice catalogue: language voices, variants, and the OpenAI voice names.
+
+A voice id is ``<language voice>[+<variant>]`` as libespeak-ng accepts it, e.g. ``en-us``,
+``fr+f2``. The OpenAI names map to distinct English variants (chosen for clarity: each
+round-trips through the pocketsphinx recogniser); with a non-English ``language`` they keep
+their variant on that language's voice, so ``nova`` in French is ``fr+anika``.
+"""
+
+from __future__ import annotations
+
+from tts_agents.engines.espeak._lib import RawVoice
+from tts_agents.errors import TTSValidationError, VoiceNotFoundError
+from tts_agents.types import VoiceInfo
+
+OPENAI_VOICES: dict[str, tuple[str, str]] = {
+    # name: (variant, gender)
+    "alloy": ("f5", "female"),
+    "ash": ("m3", "male"),
+    "ballad": ("m5", "male"),
+    "coral": ("f2", "female"),
+    "echo": ("m1", "male"),
+    "fable": ("edward", "male"),
+    "onyx": ("m2", "male"),
+    "nova": ("anika", "female"),
+    "sage": ("m6", "male"),
+    "shimmer": ("f1", "female"),
+    "verse": ("benjamin", "male"),
+    "marin": ("f3", "female"),
+    "cedar": ("caleb", "male"),
+}
+DEFAULT_LANGUAGE = "en-us"
+_GENDERS = {1: "male", 2: "female"}
+
+
+class VoiceCatalog:
+    """The voices and variants one libespeak-ng offers, with name resolution."""
+
+    def __init__(self, voices: list[RawVoice], variants: list[str]) -> None:
+        self.voices = tuple(voices)
+        self.variants = frozenset(variants)
+        self._index: dict[str, str] = {}
+        for voice in self.voices:
+            vid = voice_id(voice)
+            for key in (vid, voice.identifier, voice.name, *voice.languages):
+                self._index.setdefault(key.lower(), vid)
+
+    def language_voice(self, language: str) -> str:
+        """The voice id for a language code or voice name, else a validation error."""
+        key = language.strip().lower().replace("_", "-")
+        found = self._index.get(key) or self._index.get(key.split("-")[0])
+        if found is None:
+            raise TTSValidationError(
+                "language", f"unknown language {language!r} (see `tts-agents voices`)"
+            )
+        return found
+
+    def resolve(self, voice: str, language: str | None) -> str:
+        """Map an OpenAI name, a voice id or ``voice+variant`` to an espeak voice spec."""
+        wanted = voice.strip()
+        mapped = OPENAI_VOICES.get(wanted.lower())
+        if mapped is not None:
+            base = self.language_voice(language) if language else DEFAULT_LANGUAGE
+            return f"{base}+{mapped[0]}"
+        base_name, _, variant = wanted.partition("+")
+        try:
+            base = self.language_voice(base_name) if base_name else ""
+        except TTSValidationError:
+            base = ""
+        if not base or (variant and variant not in self.variants):
+            raise VoiceNotFoundError(
+                "voice",
+                f"unknown voice {voice!r}: use an OpenAI name ({', '.join(OPENAI_VOICES)}), "
+                "an espeak voice id, or id+variant (see `tts-agents voices`)",
+            )
+        return f"{base}+{variant}" if variant else base
+
+    def describe(self) -> list[VoiceInfo]:
+        """Every voice, the OpenAI names first."""
+        infos = [
+            VoiceInfo(
+                id=name,
+                name=f"{name} ({DEFAULT_LANGUAGE}+{variant})",
+                engine="espeak",
+                languages=(DEFAULT_LANGUAGE,),
+                gender=gender,
+                description=f"OpenAI voice name, espeak variant {variant}",
+            )
+            for name, (variant, gender) in OPENAI_VOICES.items()
+        ]
+        infos += [
+            VoiceInfo(
+                id=voice_id(voice),
+                name=voice.name,
+                engine="espeak",
+                languages=voice.languages,
+                gender=_GENDERS.get(voice.gender),
+                aliases=(voice.identifier,),
+            )
+            for voice in sorted(self.voices, key=voice_id)
+        ]
+        return infos
+
+
+def voice_id(voice: RawVoice) -> str:
+    """The short id libespeak-ng accepts for a voice file: its file name, lower-cased."""
+    return voice.identifier.rsplit("/", 1)[-1].lower()

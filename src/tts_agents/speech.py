@@ -1,0 +1,258 @@
+"""``TTSAgent``: the library's front door (API kept from the original TTS Agents).
+
+It validates input, resolves voice, format and rate, and hands a :class:`SpeechStream` to
+whoever consumes it: bytes in memory, a file written atomically, or a stream of chunks.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+from tts_agents.audio.formats import FORMATS, FormatSpec, format_from_path, get_format
+from tts_agents.config import TTSConfig
+from tts_agents.engines import Engine, SynthesisOptions, create_engine
+from tts_agents.errors import TTSValidationError
+from tts_agents.files import atomic_output
+from tts_agents.models import TTSResponse
+from tts_agents.synthesis import SpeechStream
+from tts_agents.text.validation import validate_range, validate_speed, validate_text
+from tts_agents.types import AudioFormat, TTSModel, Voice, VoiceInfo
+
+logger = logging.getLogger("tts_agents")
+
+_UNLIMITED = -1
+
+
+class TTSAgent:
+    """Text to speech with the configured engine (offline espeak-ng by default).
+
+    Use it as an async context manager::
+
+        async with TTSAgent() as agent:
+            response = await agent.generate_speech("Hello", output_path="hello.mp3")
+    """
+
+    def __init__(self, config: TTSConfig | None = None, *, engine: Engine | None = None) -> None:
+        self.config = config or TTSConfig()
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, created on first use."""
+        if self._engine is None:
+            self._engine = create_engine(self.config.engine_name)
+        return self._engine
+
+    async def __aenter__(self) -> TTSAgent:
+        self.engine  # noqa: B018 - load the engine now, so errors surface at entry
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release the engine's resources."""
+        if self._engine is not None:
+            await self._engine.aclose()
+
+    def prepare(
+        self,
+        text: str,
+        *,
+        voice: str | Voice | None = None,
+        format: str | AudioFormat | None = None,
+        speed: float | None = None,
+        language: str | None = None,
+        sample_rate: int | None = None,
+        pitch: float = 1.0,
+        volume: float = 1.0,
+        ssml: bool = False,
+        output_path: str | Path | None = None,
+        max_length: int | None = None,
+    ) -> SpeechStream:
+        """Validate a request and return the stream that will produce it.
+
+        ``max_length`` overrides the config's per-request limit; pass ``-1`` for no limit
+        (the streaming and file paths read long texts).
+        """
+        config = self.config
+        limit = config.max_text_length if max_length is None else max_length
+        text = validate_text(
+            text,
+            max_length=None if limit == _UNLIMITED else limit,
+            security_checks=config.enable_security_checks,
+        )
+        spec = _choose_format(format, output_path, config.default_format)
+        engine = self.engine
+        options = SynthesisOptions(
+            voice=engine.resolve_voice(
+                str(voice or config.default_voice), language or config.language
+            ),
+            speed=validate_speed(config.default_speed if speed is None else speed),
+            pitch=validate_range(pitch, "pitch", 0.0, 2.0),
+            volume=validate_range(volume, "volume", 0.0, 2.0),
+            language=language or config.language,
+            ssml=ssml,
+        )
+        rate = spec.output_rate(sample_rate or config.sample_rate, engine.capabilities.sample_rate)
+        return SpeechStream(engine, text, options, spec, rate)
+
+    async def generate_speech(
+        self,
+        text: str,
+        voice: str | Voice | None = None,
+        model: str | TTSModel | None = None,
+        format: str | AudioFormat | None = None,
+        speed: float | None = None,
+        output_path: str | Path | None = None,
+        **options: Any,
+    ) -> TTSResponse:
+        """Speak ``text``; return the audio, and write it to ``output_path`` if given.
+
+        ``format`` defaults to ``output_path``'s extension, then to the config's default.
+        Extra keyword options: ``language``, ``sample_rate``, ``pitch``, ``volume``,
+        ``ssml``. Raises :class:`~tts_agents.errors.TTSValidationError` for bad input and
+        :class:`~tts_agents.errors.TTSAPIError` when the engine fails.
+        """
+        stream = self.prepare(
+            text, voice=voice, format=format, speed=speed, output_path=output_path, **options
+        )
+        buffer = io.BytesIO()  # seekable, so encoders finalize their headers
+        async with aclosing(stream.encoded(sink=buffer)) as chunks:
+            async for _ in chunks:
+                pass
+        audio = buffer.getvalue()
+        path = None
+        if output_path is not None:
+            path = _with_suffix(output_path, stream.format.extension)
+            with atomic_output(path) as handle:
+                handle.write(audio)
+        return self._response(stream, model, audio=audio, path=path, size=len(audio))
+
+    async def generate_speech_streaming(
+        self,
+        text: str,
+        voice: str | Voice | None = None,
+        model: str | TTSModel | None = None,
+        format: str | AudioFormat | None = None,
+        speed: float | None = None,
+        output_path: str | Path | None = None,
+        **options: Any,
+    ) -> TTSResponse:
+        """Like :meth:`generate_speech`, but streamed to ``output_path`` without a size cap."""
+        if output_path is None:
+            return await self.generate_speech(text, voice, model, format, speed, **options)
+        return await self.synthesize_to_file(
+            text, output_path, voice=voice, model=model, format=format, speed=speed, **options
+        )
+
+    async def synthesize_to_file(
+        self,
+        text: str,
+        output_path: str | Path,
+        *,
+        model: str | TTSModel | None = None,
+        **options: Any,
+    ) -> TTSResponse:
+        """Stream speech into ``output_path`` (atomically); the text has no length cap."""
+        options.setdefault("max_length", _UNLIMITED)
+        stream = self.prepare(text, output_path=output_path, **options)
+        path = _with_suffix(output_path, stream.format.extension)
+        with atomic_output(path) as handle:
+            async with aclosing(stream.encoded(sink=handle)) as chunks:
+                async for _ in chunks:
+                    pass
+            size = handle.tell()
+        return self._response(stream, model, audio=None, path=path, size=size)
+
+    async def stream(self, text: str, **options: Any) -> AsyncIterator[bytes]:
+        """Yield encoded audio chunks as they are made (no length cap by default)."""
+        options.setdefault("max_length", _UNLIMITED)
+        stream = self.prepare(text, **options)
+        async with aclosing(stream.encoded()) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def list_voices(self, language: str | None = None) -> list[VoiceInfo]:
+        """The engine's voices, optionally only those speaking ``language`` (prefix match)."""
+        voices = await self.engine.voices()
+        if not language:
+            return voices
+        wanted = language.lower()
+        return [
+            voice
+            for voice in voices
+            if any(lang.lower().startswith(wanted) for lang in voice.languages)
+        ]
+
+    def get_available_voices(self) -> list[Voice]:
+        """The OpenAI voice names every engine accepts."""
+        return list(Voice)
+
+    def get_available_models(self) -> list[TTSModel]:
+        """The model names accepted for compatibility."""
+        return list(TTSModel)
+
+    def get_available_formats(self) -> list[AudioFormat]:
+        """The output formats."""
+        return list(AudioFormat)
+
+    def _response(
+        self,
+        stream: SpeechStream,
+        model: str | TTSModel | None,
+        *,
+        audio: bytes | None,
+        path: Path | None,
+        size: int,
+    ) -> TTSResponse:
+        options = stream.options
+        return TTSResponse(
+            success=True,
+            audio_data=audio,
+            file_path=path,
+            duration=stream.duration,
+            file_size=size,
+            sample_rate=stream.sample_rate,
+            format=AudioFormat(stream.format.name),
+            words=stream.words,
+            metadata={
+                "engine": stream.engine.name,
+                "voice": options.voice,
+                "model": str(model or self.config.default_model),
+                "format": stream.format.name,
+                "speed": options.speed,
+                "sample_rate": stream.sample_rate,
+                "text_length": len(stream.text),
+            },
+        )
+
+
+def _choose_format(
+    requested: str | AudioFormat | None, path: str | Path | None, default: AudioFormat
+) -> FormatSpec:
+    if requested is not None:
+        return get_format(requested)
+    if path is not None and str(path) != "-":
+        implied = format_from_path(path)
+        if implied is not None:
+            return implied
+        if Path(path).suffix:
+            raise TTSValidationError(
+                "format",
+                f"cannot tell the format from {Path(path).suffix!r}; "
+                f"pass one of {', '.join(FORMATS)}",
+            )
+    return get_format(default)
+
+
+def _with_suffix(path: str | Path, extension: str) -> Path:
+    target = Path(path)
+    if str(path).endswith(("/", "\\")) or target.is_dir():
+        raise TTSValidationError("output_path", f"{str(path)!r} is a directory, not a file")
+    return target if target.suffix else target.with_suffix(f".{extension}")

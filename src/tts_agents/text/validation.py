@@ -1,0 +1,89 @@
+"""Input checks shared by every entry point (library, CLI, HTTP, WebSocket).
+
+Each check raises :class:`~tts_agents.errors.TTSValidationError` naming the field and the
+limit, so the CLI, the HTTP routes and the WebSocket all say the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+from tts_agents.errors import TTSValidationError
+
+MIN_SPEED = 0.25
+MAX_SPEED = 4.0
+DEFAULT_MAX_TEXT_LENGTH = 4096
+
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def decode_text(data: bytes, field: str = "text") -> str:
+    """Decode UTF-8 input, naming the byte offset of the first invalid sequence."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TTSValidationError(field, f"invalid UTF-8 at byte {exc.start}") from None
+
+
+def validate_text(
+    text: object,
+    *,
+    field: str = "text",
+    max_length: int | None = DEFAULT_MAX_TEXT_LENGTH,
+    security_checks: bool = True,
+) -> str:
+    """Return ``text`` if it is speakable input, else raise a validation error.
+
+    ``max_length=None`` lifts the length cap (streaming and file paths). With
+    ``security_checks`` off, only what the engines cannot handle at all is refused.
+    """
+    if isinstance(text, bytes):
+        text = decode_text(text, field)
+    if not isinstance(text, str):
+        raise TTSValidationError(field, f"must be a string, not {type(text).__name__}")
+    _check_encodable(text, field)
+    if not text.strip():
+        raise TTSValidationError(field, "is empty or only whitespace")
+    if not security_checks:
+        return text
+    if max_length is not None and len(text) > max_length:
+        raise TTSValidationError(
+            field, f"is {len(text)} characters, over the limit of {max_length}"
+        )
+    _check_controls(text, field)
+    return text
+
+
+def _check_encodable(text: str, field: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise TTSValidationError(
+            field, f"lone surrogate U+{ord(text[exc.start]):04X} at position {exc.start}"
+        ) from None
+
+
+def _check_controls(text: str, field: str) -> None:
+    for position, char in enumerate(text):
+        if char in _ALLOWED_CONTROLS:
+            continue
+        if unicodedata.category(char) == "Cc":
+            raise TTSValidationError(
+                field, f"control character U+{ord(char):04X} at position {position}"
+            )
+
+
+def validate_speed(speed: object, field: str = "speed") -> float:
+    """Return ``speed`` as a float in [0.25, 4.0], else raise a validation error."""
+    return validate_range(speed, field, MIN_SPEED, MAX_SPEED)
+
+
+def validate_range(value: object, field: str, low: float, high: float) -> float:
+    """Return ``value`` as a float within [low, high], else raise a validation error."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TTSValidationError(field, f"must be a number from {low} to {high}")
+    number = float(value)
+    if math.isnan(number) or not low <= number <= high:
+        raise TTSValidationError(field, f"{value} is outside {low} to {high}")
+    return number
