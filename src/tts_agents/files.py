@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from tts_agents.errors import map_errors
+from tts_agents.errors import TTSFileError, map_errors
 
 
 def _file_mode() -> int:
@@ -29,6 +29,8 @@ _FILE_MODE = _file_mode()
 def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
     """Yield a file to write; on success it replaces ``path``, on error it is removed."""
     target = Path(path)
+    if target.parent.exists() and not target.parent.is_dir():
+        raise TTSFileError(f"write {target.name} failed: its parent is not a directory")
     with map_errors(f"write {target.name}"):
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(

@@ -39,10 +39,12 @@ class VoiceCatalog:
         self.voices = tuple(voices)
         self.variants = frozenset(variants)
         self._index: dict[str, str] = {}
+        for voice in self.voices:  # names first, so "fr" is the French voice, not fr-be
+            for key in (voice_id(voice), voice.identifier, voice.name):
+                self._index.setdefault(key.lower(), voice_id(voice))
         for voice in self.voices:
-            vid = voice_id(voice)
-            for key in (vid, voice.identifier, voice.name, *voice.languages):
-                self._index.setdefault(key.lower(), vid)
+            for key in voice.languages:
+                self._index.setdefault(key.lower(), voice_id(voice))
 
     def language_voice(self, language: str) -> str:
         """The voice id for a language code or voice name, else a validation error."""
@@ -62,10 +64,7 @@ class VoiceCatalog:
             base = self.language_voice(language) if language else DEFAULT_LANGUAGE
             return f"{base}+{mapped[0]}"
         base_name, _, variant = wanted.partition("+")
-        try:
-            base = self.language_voice(base_name) if base_name else ""
-        except TTSValidationError:
-            base = ""
+        base = self._index.get(base_name.lower())
         if not base or (variant and variant not in self.variants):
             raise VoiceNotFoundError(
                 "voice",

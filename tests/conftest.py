@@ -1,0 +1,96 @@
+"""Shared test helpers: decode audio for real, transcribe it, run the real CLI."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soxr
+
+SENTENCE = "Please tell me the weather forecast for tomorrow in London."
+
+
+@dataclass
+class Decoded:
+    samples: np.ndarray
+    sample_rate: int
+    codec: str
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def decode(data: bytes | Path, *, pcm_rate: int | None = None) -> Decoded:
+    """Decode audio with PyAV (raw PCM when ``pcm_rate`` is given) to mono int16."""
+    raw = data.read_bytes() if isinstance(data, Path) else data
+    if pcm_rate is not None:
+        assert len(raw) % 2 == 0, "raw PCM must hold whole 16-bit samples"
+        return Decoded(np.frombuffer(raw, dtype="<i2"), pcm_rate, "pcm_s16le")
+    with av.open(io.BytesIO(raw)) as container:
+        stream = container.streams.audio[0]
+        codec = stream.codec_context.codec.canonical_name
+        resampler = av.AudioResampler(format="s16", layout="mono")
+        parts = []
+        rate = 0
+        for frame in container.decode(stream):
+            rate = frame.sample_rate
+            for out in resampler.resample(frame):
+                parts.append(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            parts.append(out.to_ndarray().reshape(-1))
+    samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+    return Decoded(samples.astype(np.int16), rate, codec)
+
+
+class Transcriber:
+    """pocketsphinx with the general English model its wheel ships."""
+
+    def __init__(self) -> None:
+        from pocketsphinx import Decoder
+
+        self._decoder = Decoder(samprate=16000, loglevel="FATAL")
+
+    def __call__(self, audio: Decoded) -> str:
+        samples = soxr.resample(audio.samples, audio.sample_rate, 16000).astype(np.int16)
+        self._decoder.start_utt()
+        self._decoder.process_raw(samples.tobytes(), full_utt=True)
+        self._decoder.end_utt()
+        hyp = self._decoder.hyp()
+        return hyp.hypstr if hyp is not None else ""
+
+
+@pytest.fixture(scope="session")
+def transcribe() -> Transcriber:
+    return Transcriber()
+
+
+def run_cli(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the real ``tts-agents`` entry point in a fresh interpreter."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TTS_AGENTS_", "OPENAI_"))}
+    return subprocess.run(  # noqa: S603 - fixed interpreter and module
+        [sys.executable, "-m", "tts_agents", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never pick up a developer's keys or settings."""
+    for name in list(os.environ):
+        if name.startswith(("TTS_AGENTS_", "OPENAI_", "ELEVENLABS_")):
+            monkeypatch.delenv(name)

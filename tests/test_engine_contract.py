@@ -1,0 +1,118 @@
+"""The contract every engine must meet, run against the real espeak-ng engine."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tts_agents.engines import Engine, SynthesisOptions, create_engine
+from tts_agents.errors import TTSAPIError, VoiceNotFoundError
+from tts_agents.synthesis import SpeechStream
+from tts_agents.audio.formats import get_format
+
+TEXT = "The quick brown fox jumps over the lazy dog. It was not amused."
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return create_engine("espeak")
+
+
+async def collect(engine: Engine, text: str = TEXT, **options: object) -> list:
+    opts = SynthesisOptions(voice=engine.resolve_voice("alloy"), **options)  # type: ignore[arg-type]
+    return [chunk async for chunk in engine.synthesize(text, opts)]
+
+
+async def test_yields_whole_s16_samples_at_its_rate(engine: Engine) -> None:
+    chunks = await collect(engine)
+    assert chunks and all(len(c.pcm) % 2 == 0 for c in chunks)
+    assert {c.sample_rate for c in chunks} == {engine.capabilities.sample_rate}
+    assert sum(c.samples for c in chunks) / engine.capabilities.sample_rate > 2.0
+
+
+async def test_word_marks_point_at_the_words_in_order(engine: Engine) -> None:
+    assert engine.capabilities.word_timestamps
+    text = "Café naïve résumé, twenty words later."
+    marks = [m for c in await collect(engine, text) for m in c.marks]
+    words = [text[m.text_start:m.text_end] for m in marks]
+    assert words[:3] == ["Café", "naïve", "résumé"]
+    samples = [m.sample for m in marks]
+    assert samples == sorted(samples) and samples[0] == 0
+
+
+async def test_capabilities_are_truthful(engine: Engine) -> None:
+    caps = engine.capabilities
+    low, high = caps.speed_range
+    slow = sum(c.samples for c in await collect(engine, speed=low))
+    fast = sum(c.samples for c in await collect(engine, speed=high))
+    assert slow > 3 * fast
+    quiet = await collect(engine, volume=0.2)
+    loud = await collect(engine, volume=1.5)
+    peak = lambda chunks: max(max(abs(int.from_bytes(c.pcm[i:i + 2], "little", signed=True))  # noqa: E731
+                                  for i in range(0, len(c.pcm), 2)) for c in chunks if c.pcm)
+    assert peak(loud) > 2 * peak(quiet)
+
+
+async def test_aclose_is_idempotent(engine: Engine) -> None:
+    await engine.aclose()
+    await engine.aclose()
+
+
+async def test_cancellation_stops_synthesis_and_frees_the_engine(engine: Engine) -> None:
+    long_text = "This sentence keeps going and going. " * 2000  # ~20 minutes of audio
+    opts = SynthesisOptions(voice=engine.resolve_voice("alloy"))
+    started = time.perf_counter()
+    stream = engine.synthesize(long_text, opts)
+    first = await anext(stream)
+    assert first.samples > 0
+    await stream.aclose()
+    # The espeak thread is free again at once: a short synthesis finishes promptly.
+    chunks = await asyncio.wait_for(collect(engine, "Next."), timeout=5)
+    assert chunks
+    assert time.perf_counter() - started < 5
+
+
+async def test_concurrent_requests_do_not_mix(engine: Engine) -> None:
+    """espeak-ng adds random jitter, so compare lengths: each stream keeps its own audio."""
+    texts = [("Hi. " if i % 2 else "Request number one says a much longer hello. ") * (i + 1)
+             for i in range(6)]
+    serial = [sum(c.samples for c in await collect(engine, t)) for t in texts]
+    concurrent = await asyncio.gather(*(collect(engine, t) for t in texts))
+    for alone, chunks in zip(serial, concurrent, strict=True):
+        assert abs(sum(c.samples for c in chunks) - alone) < 0.03 * alone
+
+
+async def test_unknown_voice_is_a_named_error(engine: Engine) -> None:
+    with pytest.raises(VoiceNotFoundError, match="voice"):
+        engine.resolve_voice("no-such-voice")
+
+
+def test_openai_names_follow_the_language(engine: Engine) -> None:
+    assert engine.resolve_voice("nova") == "en-us+anika"
+    assert engine.resolve_voice("nova", "fr") == "fr+anika"
+    assert engine.resolve_voice("de+m3") == "de+m3"
+    assert engine.resolve_voice("English (America)") == "en-us"
+
+
+async def test_lists_every_espeak_voice(engine: Engine) -> None:
+    voices = await engine.voices()
+    ids = {v.id for v in voices}
+    assert {"alloy", "echo", "en-us", "fr", "de", "ja", "cmn"} <= ids
+    assert len([v for v in voices if v.description is None]) > 100
+
+
+async def test_an_engine_that_yields_nothing_is_an_error() -> None:
+    class Silent:
+        name = "silent"
+        capabilities = create_engine("espeak").capabilities
+
+        async def synthesize(self, text: str, options: SynthesisOptions):  # type: ignore[no-untyped-def]
+            return
+            yield
+
+    stream = SpeechStream(Silent(), "hi", SynthesisOptions(voice="x"), get_format("wav"), 22050)  # type: ignore[arg-type]
+    with pytest.raises(TTSAPIError, match="produced no audio"):
+        async for _ in stream.encoded():
+            pass
