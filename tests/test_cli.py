@@ -47,8 +47,20 @@ def test_file_command_streams_a_long_file(tmp_path: Path) -> None:
 
 def test_language_and_voice_options(tmp_path: Path) -> None:
     out = tmp_path / "fr.flac"
-    result = run_cli("generate", "Bonjour tout le monde", "-o", str(out), "--language", "fr",
-                     "--voice", "nova", "--speed", "1.2", "--sample-rate", "16000")
+    result = run_cli(
+        "generate",
+        "Bonjour tout le monde",
+        "-o",
+        str(out),
+        "--language",
+        "fr",
+        "--voice",
+        "nova",
+        "--speed",
+        "1.2",
+        "--sample-rate",
+        "16000",
+    )
     assert result.returncode == 0, result.stderr
     audio = decode(out)
     assert audio.sample_rate == 16000 and audio.duration > 0.5

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import numpy as np
 import pytest
 
+from tts_agents.audio.formats import get_format
 from tts_agents.engines import Engine, SynthesisOptions, create_engine
 from tts_agents.errors import TTSAPIError, VoiceNotFoundError
 from tts_agents.synthesis import SpeechStream
-from tts_agents.audio.formats import get_format
+from tts_agents.types import AudioChunk
 
 TEXT = "The quick brown fox jumps over the lazy dog. It was not amused."
 
@@ -36,7 +38,7 @@ async def test_word_marks_point_at_the_words_in_order(engine: Engine) -> None:
     assert engine.capabilities.word_timestamps
     text = "Café naïve résumé, twenty words later."
     marks = [m for c in await collect(engine, text) for m in c.marks]
-    words = [text[m.text_start:m.text_end] for m in marks]
+    words = [text[m.text_start : m.text_end] for m in marks]
     assert words[:3] == ["Café", "naïve", "résumé"]
     samples = [m.sample for m in marks]
     assert samples == sorted(samples) and samples[0] == 0
@@ -50,9 +52,12 @@ async def test_capabilities_are_truthful(engine: Engine) -> None:
     assert slow > 3 * fast
     quiet = await collect(engine, volume=0.2)
     loud = await collect(engine, volume=1.5)
-    peak = lambda chunks: max(max(abs(int.from_bytes(c.pcm[i:i + 2], "little", signed=True))  # noqa: E731
-                                  for i in range(0, len(c.pcm), 2)) for c in chunks if c.pcm)
     assert peak(loud) > 2 * peak(quiet)
+
+
+def peak(chunks: list[AudioChunk]) -> int:
+    pcm = b"".join(c.pcm for c in chunks)
+    return int(np.abs(np.frombuffer(pcm, dtype="<i2").astype(np.int32)).max())
 
 
 async def test_aclose_is_idempotent(engine: Engine) -> None:
@@ -76,8 +81,10 @@ async def test_cancellation_stops_synthesis_and_frees_the_engine(engine: Engine)
 
 async def test_concurrent_requests_do_not_mix(engine: Engine) -> None:
     """espeak-ng adds random jitter, so compare lengths: each stream keeps its own audio."""
-    texts = [("Hi. " if i % 2 else "Request number one says a much longer hello. ") * (i + 1)
-             for i in range(6)]
+    texts = [
+        ("Hi. " if i % 2 else "Request number one says a much longer hello. ") * (i + 1)
+        for i in range(6)
+    ]
     serial = [sum(c.samples for c in await collect(engine, t)) for t in texts]
     concurrent = await asyncio.gather(*(collect(engine, t) for t in texts))
     for alone, chunks in zip(serial, concurrent, strict=True):

@@ -76,8 +76,17 @@ async def test_streamed_wav_uses_unknown_length_header_and_still_decodes() -> No
     assert audio.sample_rate == 22050 and audio.duration > 2.0
 
 
-@pytest.mark.parametrize(("fmt", "rate"), [("wav", 16000), ("mp3", 44100), ("opus", 24000),
-                                           ("flac", 48000), ("aac", 16000), ("pcm", 8000)])
+@pytest.mark.parametrize(
+    ("fmt", "rate"),
+    [
+        ("wav", 16000),
+        ("mp3", 44100),
+        ("opus", 24000),
+        ("flac", 48000),
+        ("aac", 16000),
+        ("pcm", 8000),
+    ],
+)
 async def test_selectable_sample_rate_resamples(fmt: str, rate: int) -> None:
     async with TTSAgent() as agent:
         response = await agent.generate_speech(SENTENCE, format=fmt, sample_rate=rate)
@@ -90,5 +99,7 @@ async def test_selectable_sample_rate_resamples(fmt: str, rate: int) -> None:
 
 async def test_sample_rate_a_codec_cannot_do_is_refused() -> None:
     async with TTSAgent() as agent:
-        with pytest.raises(TTSValidationError, match="sample_rate: 44100 Hz is not possible for opus"):
+        with pytest.raises(
+            TTSValidationError, match="sample_rate: 44100 Hz is not possible for opus"
+        ):
             agent.prepare(SENTENCE, format="opus", sample_rate=44100)

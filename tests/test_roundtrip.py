@@ -27,7 +27,9 @@ def test_cli_output_in_every_format_is_understood(
 async def test_openai_voice_names_are_distinct_voices() -> None:
     async with TTSAgent() as agent:
         outputs = {
-            voice: (await agent.generate_speech("Hello there.", voice=voice, format="pcm")).audio_data
+            voice: (
+                await agent.generate_speech("Hello there.", voice=voice, format="pcm")
+            ).audio_data
             for voice in Voice
         }
     assert len(set(outputs.values())) == len(Voice)

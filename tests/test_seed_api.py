@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import decode
 import tts_agents
+from tests.conftest import decode
 
 EXAMPLES = Path(__file__).parent / "seed_examples"
 
@@ -17,7 +17,12 @@ def run_example(name: str, cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TTS_AGENTS_"))}
     result = subprocess.run(  # noqa: S603
         [sys.executable, str(EXAMPLES / name)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -58,6 +63,20 @@ def test_error_handling(tmp_path: Path) -> None:
 
 def test_public_api_is_exactly_all() -> None:
     public = {name for name in dir(tts_agents) if not name.startswith("_")}
-    modules = {"audio", "batch", "cli", "config", "engines", "errors", "exceptions", "files",
-               "models", "speech", "streaming", "synthesis", "text", "types"}
+    modules = {
+        "audio",
+        "batch",
+        "cli",
+        "config",
+        "engines",
+        "errors",
+        "exceptions",
+        "files",
+        "models",
+        "speech",
+        "streaming",
+        "synthesis",
+        "text",
+        "types",
+    }
     assert public - modules == set(tts_agents.__all__) - {"__version__"}

@@ -41,8 +41,9 @@ LIBRARY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "kwargs", "error", "fragment"), LIBRARY_CASES,
-                         ids=[c[0] for c in LIBRARY_CASES])
+@pytest.mark.parametrize(
+    ("case", "kwargs", "error", "fragment"), LIBRARY_CASES, ids=[c[0] for c in LIBRARY_CASES]
+)
 async def test_library_rejects_bad_input(
     case: str, kwargs: dict[str, object], error: type, fragment: str, tmp_path: Path
 ) -> None:
@@ -72,7 +73,9 @@ async def test_security_checks_can_be_turned_off() -> None:
 
 
 def test_unknown_engine_and_bad_config_are_named() -> None:
-    with pytest.raises(EngineNotFoundError, match="engine: unknown engine 'nope'; available: espeak"):
+    with pytest.raises(
+        EngineNotFoundError, match="engine: unknown engine 'nope'; available: espeak"
+    ):
         TTSAgent(TTSConfig(engine="nope")).engine  # noqa: B018
     with pytest.raises(TTSConfigError, match="timeout"):
         TTSConfig(timeout=-1)
@@ -109,8 +112,9 @@ CLI_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "args", "stdin", "fragment"), CLI_CASES,
-                         ids=[c[0] for c in CLI_CASES])
+@pytest.mark.parametrize(
+    ("case", "args", "stdin", "fragment"), CLI_CASES, ids=[c[0] for c in CLI_CASES]
+)
 def test_cli_rejects_bad_input_with_exit_2_and_one_line(
     case: str, args: list[str], stdin: bytes | None, fragment: str, tmp_path: Path
 ) -> None:
@@ -138,9 +142,18 @@ def test_cli_lone_surrogate_from_argv_bytes(tmp_path: Path) -> None:
 
     out = tmp_path / "o.wav"
     result = subprocess.run(  # noqa: S603
-        [os.fsencode(sys.executable), b"-m", b"tts_agents", b"generate", b"ab\xffcd", b"-o",
-         os.fsencode(out)],
-        capture_output=True, check=False, timeout=60,
+        [
+            os.fsencode(sys.executable),
+            b"-m",
+            b"tts_agents",
+            b"generate",
+            b"ab\xffcd",
+            b"-o",
+            os.fsencode(out),
+        ],
+        capture_output=True,
+        check=False,
+        timeout=60,
     )
     assert result.returncode == 2
     assert b"lone surrogate U+DCFF at position 2" in result.stderr
@@ -153,7 +166,9 @@ def test_write_failure_exits_1_with_one_line_and_no_file(tmp_path: Path) -> None
     result = run_cli("generate", "hello", "-o", str(not_a_dir / "x.wav"))
     stderr = result.stderr.decode()
     assert result.returncode == 1 and stderr.count("\n") == 1, stderr
-    assert "write x.wav failed: its parent is not a directory" in stderr and "Traceback" not in stderr
+    assert (
+        "write x.wav failed: its parent is not a directory" in stderr and "Traceback" not in stderr
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain-file"]
 
 

@@ -94,6 +94,8 @@ class _Transform:
         self._scale = target_rate / source_rate / tempo
 
     def process(self, chunk: AudioChunk) -> AudioChunk:
+        if self._stretch is None and self._resample is None:
+            return chunk
         pcm = chunk.pcm
         if self._stretch:
             pcm = self._stretch.process(pcm)

@@ -1,4 +1,5 @@
 import asyncio
+
 from tts_agents import TTSAgent, TTSRequest, Voice
 from tts_agents.batch import BatchProcessor
 
@@ -13,11 +14,9 @@ async def main():
             TTSRequest(text="Third text", voice=Voice.FABLE),
         ]
 
-        result = await batch_processor.process_batch(
-            requests=requests,
-            output_directory="./output"
-        )
+        result = await batch_processor.process_batch(requests=requests, output_directory="./output")
 
         print(f"Processed {result.successful}/{result.total_requests} requests")
+
 
 asyncio.run(main())

@@ -1,4 +1,5 @@
 import asyncio
+
 from tts_agents import TTSAgent
 from tts_agents.exceptions import TTSAgentError, TTSAPIError, TTSConfigError
 
@@ -18,5 +19,6 @@ async def main():
             await agent.generate_speech(text="")
         except TTSAgentError as e:
             print(f"General Error: {e}")
+
 
 asyncio.run(main())

@@ -17,7 +17,8 @@ from tts_agents.engines.espeak import _lib
 from tts_agents.engines.espeak.voices import VoiceCatalog
 from tts_agents.types import AudioChunk, VoiceInfo, WordMark
 
-_WINDOW = 8  # buffers (of ~100 ms) allowed in flight between the espeak thread and the loop
+_WINDOW = 4  # chunks allowed in flight between the espeak thread and the event loop
+_BATCH_MS = 500  # audio gathered per chunk after the first
 
 
 class EspeakEngine:
@@ -58,17 +59,36 @@ class EspeakEngine:
         stop = threading.Event()
         rate = self.capabilities.sample_rate
 
-        def sink(pcm: bytes, words: _lib.Words) -> bool:
+        pending: list[bytes] = []
+        pending_marks: list[WordMark] = []
+        sent_first = False
+
+        def hand_over() -> bool:
+            nonlocal sent_first
             while not window.acquire(timeout=0.05):
                 if stop.is_set():
                     return True
             if stop.is_set():
                 return True
-            marks = tuple(
-                WordMark(start, start + length, sample) for start, length, sample in words
-            )
-            loop.call_soon_threadsafe(queue.put_nowait, AudioChunk(pcm, rate, marks))
+            chunk = AudioChunk(b"".join(pending), rate, tuple(pending_marks))
+            pending.clear()
+            pending_marks.clear()
+            sent_first = True
+            loop.call_soon_threadsafe(queue.put_nowait, chunk)
             return False
+
+        def sink(pcm: bytes, words: _lib.Words) -> bool:
+            if pcm:
+                pending.append(pcm)
+            if words:
+                pending_marks.extend(WordMark(start, start + size, at) for start, size, at in words)
+            if not pending:
+                return stop.is_set()
+            # The first buffer goes out at once (latency); later ones in ~0.5 s batches,
+            # which keeps the thread hops per second of audio low (throughput).
+            if sent_first and len(pending) * _lib.BUFFER_MS < _BATCH_MS:
+                return stop.is_set()
+            return hand_over()
 
         def job() -> None:
             try:
@@ -79,6 +99,8 @@ class EspeakEngine:
                     _clamp(round(100 * options.volume), 0, 200),
                 )
                 self._library.synth(text, sink, ssml=options.ssml)
+                if pending or pending_marks:
+                    hand_over()
             except BaseException as exc:  # handed to the consumer, raised there
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
             else:

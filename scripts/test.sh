@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what the tests need (the package with its [test] extra) and runs every check:
+# ruff (style), bandit (security findings in src/), then the pytest suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+python3 -m ruff check .
+python3 -m bandit --quiet --recursive src
+python3 -m pytest
