@@ -6,10 +6,10 @@ Prints medians and ratios measured in this one run (machines are shared and nois
   * encoding cost per format, as a real-time factor;
   * concurrency: 4 requests on the in-process espeak thread vs a 2-process pool.
 
-Each measurement runs in a fresh subprocess, raw and library interleaved, so neither
-shares libespeak-ng's global state with the other.
+Raw and library runs alternate in one process (each sets its own callback, voice and
+prosody before it speaks), so the shared machine's drift hits both alike.
 
-    python bench/bench_core.py [--rounds 5]
+    python bench/bench_core.py [--rounds 15]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 TEXT_CHARS = 10_000
 VOICE = "en-us+f5"  # what the library uses for its default voice, alloy
+BUFFER_MS = 500  # callback buffer, the same for raw and library (libespeak-ng is global)
 
 
 def bench_text() -> str:
@@ -34,54 +35,71 @@ def bench_text() -> str:
     return (sentence * (TEXT_CHARS // len(sentence) + 1))[:TEXT_CHARS]
 
 
-def raw() -> dict[str, float]:
+class RawEspeak:
     """The floor: libespeak-ng through bare ctypes, copying each buffer out, nothing else."""
-    import espeakng_loader
 
-    lib = ctypes.CDLL(espeakng_loader.get_library_path())
-    lib.espeak_Initialize.restype = ctypes.c_int
-    rate = lib.espeak_Initialize(2, 100, espeakng_loader.get_data_path().encode(), 0)
-    callback_type = ctypes.CFUNCTYPE(
-        ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
-    )
-    samples = [0]
-    first = [0.0]
+    def __init__(self) -> None:
+        import espeakng_loader
 
-    def on_audio(wav: object, count: int, events: object) -> int:
+        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        self.lib.espeak_Initialize.restype = ctypes.c_int
+        data_path = espeakng_loader.get_data_path().encode()
+        self.rate = self.lib.espeak_Initialize(2, BUFFER_MS, data_path, 0)
+        callback_type = ctypes.CFUNCTYPE(
+            ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
+        )
+        self.callback = callback_type(self._on_audio)
+        self.samples = 0
+        self.first = 0.0
+
+    def _on_audio(self, wav: int, count: int, events: int) -> int:
         if count > 0:
-            if not first[0]:
-                first[0] = time.perf_counter()
+            if not self.first:
+                self.first = time.perf_counter()
             ctypes.string_at(wav, count * 2)
-            samples[0] += count
+            self.samples += count
         return 0
 
-    keep = callback_type(on_audio)
-    lib.espeak_SetSynthCallback(keep)
-    lib.espeak_SetVoiceByName(VOICE.encode())
-    data = bench_text().encode()
-    start = time.perf_counter()
-    lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, 1 | 0x1000, None, None)
-    elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "audio": samples[0] / rate, "first": first[0] - start}
+    def run(self, text: str) -> dict[str, float]:
+        # Same voice and prosody as the library, set the same way (libespeak-ng is global).
+        self.lib.espeak_SetSynthCallback(self.callback)
+        self.lib.espeak_SetVoiceByName(VOICE.encode())
+        for parameter, value in ((1, 175), (3, 50), (2, 100)):
+            self.lib.espeak_SetParameter(parameter, value, 0)
+        data = text.encode()
+        self.samples, self.first = 0, 0.0
+        start = time.perf_counter()
+        self.lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, 1 | 0x1000, None, None)
+        elapsed = time.perf_counter() - start
+        return {"seconds": elapsed, "audio": self.samples / self.rate, "first": self.first - start}
 
 
-def library() -> dict[str, float]:
+async def library(agent: object, text: str) -> dict[str, float]:
     """The library's PCM stream: validation, engine thread hop, pipeline, word marks."""
+    stream = agent.prepare(text, format="pcm", max_length=-1)  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    first = 0.0
+    async for _chunk in stream.pcm():
+        if not first:
+            first = time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "audio": stream.duration, "first": first}
+
+
+async def throughput(rounds: int) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """Raw and library runs interleaved in one process, so drift hits both alike."""
     from tts_agents import TTSAgent
 
-    async def run() -> dict[str, float]:
-        async with TTSAgent() as agent:
-            await agent.generate_speech("warm up", format="pcm")
-            stream = agent.prepare(bench_text(), format="pcm", max_length=-1)
-            start = time.perf_counter()
-            first = 0.0
-            async for _chunk in stream.pcm():
-                if not first:
-                    first = time.perf_counter() - start
-            elapsed = time.perf_counter() - start
-            return {"seconds": elapsed, "audio": stream.duration, "first": first}
-
-    return asyncio.run(run())
+    text = bench_text()
+    raw = RawEspeak()
+    raws, libs = [], []
+    async with TTSAgent() as agent:
+        await agent.generate_speech("warm up", format="pcm")
+        raw.run("warm up")
+        for _ in range(rounds):
+            raws.append(raw.run(text))
+            libs.append(await library(agent, text))
+    return raws, libs
 
 
 def encoding() -> dict[str, float]:
@@ -118,20 +136,22 @@ def _library_batch(texts: list[str]) -> float:
     return asyncio.run(run())
 
 
-def concurrency() -> dict[str, float]:
+def concurrency(repeats: int = 3) -> dict[str, float]:
     """4 concurrent requests: the in-process espeak thread vs a pool of 2 processes."""
     texts = [bench_text()[:2500] for _ in range(4)]
-    _library_batch(texts[:1])  # warm
-    start = time.perf_counter()
-    _library_batch(texts)
-    serialized = time.perf_counter() - start
+    serialized, pooled = [], []
     # spawn, not fork: a forked child would inherit the espeak thread's locks but not the thread
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(_library_batch, [texts[:1], texts[:1]]))  # warm both workers
-        start = time.perf_counter()
-        list(pool.map(_library_batch, [texts[:2], texts[2:]]))
-        pooled = time.perf_counter() - start
-    return {"serialized": serialized, "pool2": pooled}
+        _library_batch(texts[:1])
+        for _ in range(repeats):
+            start = time.perf_counter()
+            _library_batch(texts)
+            serialized.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            list(pool.map(_library_batch, [texts[:2], texts[2:]]))
+            pooled.append(time.perf_counter() - start)
+    return {"serialized": statistics.median(serialized), "pool2": statistics.median(pooled)}
 
 
 def measure(kind: str) -> dict[str, float]:
@@ -143,49 +163,29 @@ def measure(kind: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--child", choices=["raw", "library", "encoding", "concurrency"])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--child", choices=["encoding", "concurrency"])
     args = parser.parse_args()
     if args.child:
-        print(
-            json.dumps(
-                {"raw": raw, "library": library, "encoding": encoding, "concurrency": concurrency}[
-                    args.child
-                ]()
-            )
-        )
+        print(json.dumps({"encoding": encoding, "concurrency": concurrency}[args.child]()))
         return
 
-    raws, libs = [], []
-    for _ in range(args.rounds):
-        raws.append(measure("raw"))
-        libs.append(measure("library"))
+    raws, libs = asyncio.run(throughput(args.rounds))
     raw_t = [r["seconds"] for r in raws]
     lib_t = [r["seconds"] for r in libs]
     audio = statistics.median(r["audio"] for r in libs)
     first_ms = statistics.median(r["first"] for r in libs) * 1000
     raw_first_ms = statistics.median(r["first"] for r in raws) * 1000
-    print(
-        f"text: {TEXT_CHARS} characters, {audio:.0f} s of audio, voice {VOICE}, "
-        f"{args.rounds} interleaved rounds, each in a fresh process"
-    )
-    print(
-        f"raw libespeak-ng     : best {min(raw_t):.3f} s, median {statistics.median(raw_t):.3f} s"
-        f"  ({audio / min(raw_t):.0f}x real time)"
-    )
-    print(
-        f"library PCM stream   : best {min(lib_t):.3f} s, median {statistics.median(lib_t):.3f} s"
-        f"  ({audio / min(lib_t):.0f}x real time)"
-    )
-    print(
-        f"throughput ratio     : {min(raw_t) / min(lib_t):.3f}x of raw, best of each "
-        f"({statistics.median(raw_t) / statistics.median(lib_t):.3f}x by medians; "
-        "target >= 0.9)"
-    )
-    print(
-        f"first chunk, library : {first_ms:.2f} ms median (raw engine: {raw_first_ms:.2f} ms; "
-        "target <= 15 ms)"
-    )
+    print(f"text: {TEXT_CHARS} characters, {audio:.0f} s of audio, voice {VOICE}, "
+          f"{args.rounds} interleaved rounds in one process")
+    print(f"raw libespeak-ng     : best {min(raw_t):.3f} s, median {statistics.median(raw_t):.3f} s"
+          f"  ({audio / statistics.median(raw_t):.0f}x real time)")
+    print(f"library PCM stream   : best {min(lib_t):.3f} s, median {statistics.median(lib_t):.3f} s"
+          f"  ({audio / statistics.median(lib_t):.0f}x real time)")
+    print(f"throughput ratio     : {statistics.median(raw_t) / statistics.median(lib_t):.3f}x "
+          f"of raw by medians ({min(raw_t) / min(lib_t):.3f}x best of each; target >= 0.9)")
+    print(f"first chunk, library : {first_ms:.2f} ms median (raw engine: {raw_first_ms:.2f} ms; "
+          "target <= 15 ms)")
     rtf = measure("encoding")
     print(
         "synthesize+encode    : "

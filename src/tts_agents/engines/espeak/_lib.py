@@ -31,7 +31,7 @@ PARAM_VOLUME = 2
 PARAM_PITCH = 3
 
 RATE_MIN, RATE_NORMAL, RATE_MAX = 80, 175, 450
-BUFFER_MS = 100
+BUFFER_MS = 500
 
 ESPEAK_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="espeak")
 
@@ -102,7 +102,6 @@ class EspeakLibrary:
         self.sample_rate: int = rate
         self._sink: Sink | None = None
         self._callback = _CALLBACK(self._on_audio)  # kept alive as long as the library
-        self._lib.espeak_SetSynthCallback(self._callback)
         self._settings: tuple[str, int, int, int] | None = None
         self._aborted = False
 
@@ -171,6 +170,8 @@ class EspeakLibrary:
         flags = CHARS_UTF8 | ENDPAUSE | (SSML if ssml else 0)
         self._sink = sink
         self._aborted = False
+        # Set on every call: another user of the process's libespeak-ng may have replaced it.
+        self._lib.espeak_SetSynthCallback(self._callback)
         try:
             status = self._lib.espeak_Synth(
                 data, len(data) + 1, 0, POS_CHARACTER, 0, flags, None, None

@@ -17,7 +17,7 @@ from tts_agents.engines.espeak import _lib
 from tts_agents.engines.espeak.voices import VoiceCatalog
 from tts_agents.types import AudioChunk, VoiceInfo, WordMark
 
-_WINDOW = 4  # chunks allowed in flight between the espeak thread and the event loop
+_WINDOW = 32  # chunks (~0.5 s each, ~22 KB) in flight between the espeak thread and the loop
 _BATCH_MS = 500  # audio gathered per chunk after the first
 
 
