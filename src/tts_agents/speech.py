@@ -15,7 +15,7 @@ from typing import Any
 
 from tts_agents.audio.formats import FORMATS, FormatSpec, format_from_path, get_format
 from tts_agents.config import TTSConfig
-from tts_agents.engines import Engine, SynthesisOptions, create_engine
+from tts_agents.engines import Engine, SynthesisOptions, engine_for
 from tts_agents.errors import TTSValidationError
 from tts_agents.files import atomic_output
 from tts_agents.models import TTSResponse
@@ -45,7 +45,7 @@ class TTSAgent:
     def engine(self) -> Engine:
         """The engine, created on first use."""
         if self._engine is None:
-            self._engine = create_engine(self.config.engine_name)
+            self._engine = engine_for(self.config)
         return self._engine
 
     async def __aenter__(self) -> TTSAgent:
