@@ -12,6 +12,7 @@ from tts_agents.audio.formats import get_format
 from tts_agents.engines import Engine, SynthesisOptions, create_engine
 from tts_agents.errors import TTSAPIError, VoiceNotFoundError
 from tts_agents.synthesis import SpeechStream
+from tts_agents.text.segment import segment_text
 from tts_agents.types import AudioChunk
 
 TEXT = "The quick brown fox jumps over the lazy dog. It was not amused."
@@ -119,7 +120,8 @@ async def test_an_engine_that_yields_nothing_is_an_error() -> None:
             return
             yield
 
-    stream = SpeechStream(Silent(), "hi", SynthesisOptions(voice="x"), get_format("wav"), 22050)  # type: ignore[arg-type]
+    segments = list(segment_text(["hi"]))
+    stream = SpeechStream(Silent(), segments, SynthesisOptions(voice="x"), get_format("wav"), 22050)  # type: ignore[arg-type]
     with pytest.raises(TTSAPIError, match="produced no audio"):
         async for _ in stream.encoded():
             pass

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import tts_agents
 from tests.conftest import decode
@@ -46,7 +47,12 @@ def test_batch_processing(tmp_path: Path) -> None:
     out = run_example("batch_processing.py", tmp_path)
     assert out.strip() == "Processed 3/3 requests"
     files = sorted(p.name for p in (tmp_path / "output").iterdir())
-    assert files == ["00001-first-text.mp3", "00002-second-text.mp3", "00003-third-text.mp3"]
+    assert files == [
+        "00001-first-text.mp3",
+        "00002-second-text.mp3",
+        "00003-third-text.mp3",
+        "manifest.jsonl",
+    ]
 
 
 def test_streaming(tmp_path: Path) -> None:
@@ -62,21 +68,9 @@ def test_error_handling(tmp_path: Path) -> None:
 
 
 def test_public_api_is_exactly_all() -> None:
-    public = {name for name in dir(tts_agents) if not name.startswith("_")}
-    modules = {
-        "audio",
-        "batch",
-        "cli",
-        "config",
-        "engines",
-        "errors",
-        "exceptions",
-        "files",
-        "models",
-        "speech",
-        "streaming",
-        "synthesis",
-        "text",
-        "types",
+    public = {
+        name
+        for name, value in vars(tts_agents).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
     }
-    assert public - modules == set(tts_agents.__all__) - {"__version__"}
+    assert public == set(tts_agents.__all__) - {"__version__"}

@@ -1,111 +1,305 @@
-"""``BatchProcessor``: many texts to many files (API kept from the original TTS Agents).
+"""``BatchProcessor``: many texts to many files that survive crashes (seed API kept).
 
-Items run concurrently up to ``max_concurrent``; a failed item is retried when its error is
-retryable, reported, and never stops the batch. File names are deterministic (the request's
-``id``, else index and a slug of the text) and every file is written atomically.
+* Local (CPU) engines run items in a pool of worker processes sized to the cores (libespeak-ng
+  is one per process, so processes are what scale); remote engines run as async tasks in
+  this process under the engine's own rate limiter.
+* ``backend="ray"`` runs the same per-item function as Ray tasks (extra ``ray``).
+* Every file is written to a temp file and renamed; the manifest (``manifest.jsonl``)
+  records each finished item; ``resume`` skips finished items and redoes the rest; a failed
+  item is retried ``retry_attempts`` times when its error is retryable, reported, and never
+  stops the batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+import hashlib
+import multiprocessing
+import os
+import pickle  # nosec B403 - only our own TTSConfig, hashed for a cache key, never loaded
 import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
-from tts_agents.errors import TTSAgentError, TTSValidationError
+from tts_agents.batch_store import (
+    BatchItem,
+    Manifest,
+    finished,
+    item_name,
+    plan_items,
+    remove_temp_files,
+)
+from tts_agents.config import TTSConfig
+from tts_agents.errors import TTSAgentError, TTSValidationError, map_errors
 from tts_agents.models import TTSRequest, TTSResponse
 from tts_agents.speech import TTSAgent
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+__all__ = ["BatchProcessor", "BatchProgress", "BatchResult", "item_name"]
+
+POOL_MIN_ITEMS_PER_WORKER = 4  # below this, starting worker processes costs more than it saves
 
 
 @dataclass
 class BatchResult:
-    """What a batch did: counts, per-item responses (None where it failed) and errors."""
+    """What a batch did: counts, per-item responses (None where it failed or was skipped)."""
 
     total_requests: int
     successful: int = 0
     failed: int = 0
+    skipped: int = 0
     results: list[TTSResponse | None] = field(default_factory=list)
-    errors: list[dict[str, object]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     processing_time: float = 0.0
+    manifest: Path | None = None
+
+
+class BatchProgress(Protocol):
+    """Receives progress as items finish (the CLI draws a bar or prints lines)."""
+
+    def start(self, total: int, skipped: int) -> None:
+        """The batch begins; ``skipped`` items were already done."""
+
+    def advance(self, record: dict[str, Any]) -> None:
+        """One item finished (``record["status"]`` is done or failed)."""
 
 
 class BatchProcessor:
     """Runs a list of :class:`~tts_agents.TTSRequest` through one agent."""
 
-    def __init__(self, agent: TTSAgent, max_concurrent: int = 4) -> None:
-        if max_concurrent < 1:
+    def __init__(
+        self,
+        agent: TTSAgent,
+        max_concurrent: int | None = None,
+        *,
+        backend: str = "local",
+        ray_address: str | None = None,
+    ) -> None:
+        workers = max_concurrent if max_concurrent is not None else (os.cpu_count() or 1)
+        if workers < 1:
             raise TTSValidationError("max_concurrent", "must be at least 1")
+        if backend not in ("local", "ray"):
+            raise TTSValidationError("backend", f"unknown backend {backend!r}; use local or ray")
         self.agent = agent
-        self.max_concurrent = max_concurrent
+        self.max_concurrent = workers
+        self.backend = backend
+        self.ray_address = ray_address
 
     async def process_batch(
         self,
         requests: list[TTSRequest],
         output_directory: str | Path | None = None,
         retry_attempts: int = 2,
+        *,
+        resume: bool = False,
+        progress: BatchProgress | None = None,
     ) -> BatchResult:
-        """Speak every request; write ``output_directory/<name>.<ext>`` when given."""
+        """Speak every request into ``output_directory/<name>.<ext>``.
+
+        Without an output directory the audio stays in memory (``results[i].audio_data``)
+        and nothing is written.
+        """
         started = time.perf_counter()
-        directory = Path(output_directory) if output_directory is not None else None
-        gate = asyncio.Semaphore(self.max_concurrent)
-        result = BatchResult(total_requests=len(requests), results=[None] * len(requests))
-
-        async def run(index: int, request: TTSRequest) -> None:
-            async with gate:
-                try:
-                    response = await self._with_retries(index, request, directory, retry_attempts)
-                except TTSAgentError as exc:
-                    result.failed += 1
-                    result.errors.append({"index": index, "id": request.id, "error": exc.message})
-                    return
-                result.successful += 1
-                result.results[index] = response
-
-        await asyncio.gather(*(run(i, request) for i, request in enumerate(requests)))
-        result.errors.sort(key=lambda error: int(str(error["index"])))
+        items = plan_items(requests)
+        result = BatchResult(total_requests=len(items), results=[None] * len(items))
+        if output_directory is None:
+            await self._in_memory(items, retry_attempts, result)
+        else:
+            await self._to_directory(
+                items, Path(output_directory), retry_attempts, resume, progress, result
+            )
+        result.errors.sort(key=lambda error: int(error["index"]))
         result.processing_time = time.perf_counter() - started
         return result
 
-    async def _with_retries(
-        self, index: int, request: TTSRequest, directory: Path | None, retry_attempts: int
-    ) -> TTSResponse:
-        attempt = 0
-        while True:
-            try:
-                return await self._one(index, request, directory)
-            except TTSAgentError as exc:
-                if not exc.retryable or attempt >= retry_attempts:
-                    raise
-                attempt += 1
-                await asyncio.sleep(min(0.5 * 2**attempt, 10.0))
+    async def _in_memory(self, items: list[BatchItem], retries: int, result: BatchResult) -> None:
+        gate = asyncio.Semaphore(self.max_concurrent)
 
-    async def _one(self, index: int, request: TTSRequest, directory: Path | None) -> TTSResponse:
-        path = request.output_path
-        if path is None and directory is not None:
-            path = directory / item_name(index, request)
-        return await self.agent.generate_speech(
-            request.text,
-            voice=request.voice,
-            model=request.model,
-            format=request.format,
-            speed=request.speed,
-            output_path=path,
-            language=request.language,
-            sample_rate=request.sample_rate,
-            pitch=request.pitch,
-            volume=request.volume,
-            ssml=request.ssml,
-        )
+        async def run(item: BatchItem) -> None:
+            async with gate:
+                try:
+                    response = await _with_retries(lambda: _speak(self.agent, item, None), retries)
+                except TTSAgentError as exc:
+                    _record_failure(result, item, exc.message)
+                else:
+                    result.successful += 1
+                    result.results[item.index] = response
+
+        await asyncio.gather(*(run(item) for item in items))
+
+    async def _to_directory(
+        self,
+        items: list[BatchItem],
+        directory: Path,
+        retries: int,
+        resume: bool,
+        progress: BatchProgress | None,
+        result: BatchResult,
+    ) -> None:
+        manifest, done = _open_directory(directory, resume)
+        result.manifest = manifest.path
+        pending = [item for item in items if item.name not in done]
+        result.skipped = len(items) - len(pending)
+        if progress is not None:
+            progress.start(len(items), result.skipped)
+
+        def on_record(item: BatchItem, record: dict[str, Any]) -> None:
+            manifest.append(record)
+            if record["status"] == "done":
+                result.successful += 1
+                result.results[item.index] = _response(record, directory)
+            else:
+                _record_failure(result, item, str(record.get("error")))
+            if progress is not None:
+                progress.advance(record)
+
+        runner = self._runner(len(pending))
+        await runner(pending, directory, retries, on_record)
+
+    def _runner(self, count: int) -> Runner:
+        if self.backend == "ray":
+            from tts_agents.batch_ray import run_on_ray
+
+            address = self.ray_address
+
+            async def ray_runner(*args: Any) -> None:
+                await run_on_ray(
+                    self.agent.config, *args, address=address, max_concurrent=self.max_concurrent
+                )
+
+            return ray_runner
+        local = self.agent.engine.capabilities.local and self.agent.owns_engine
+        if local and self.max_concurrent > 1 and count >= POOL_MIN_ITEMS_PER_WORKER * 2:
+            return self._in_processes
+        return self._in_tasks
+
+    async def _in_tasks(
+        self, items: list[BatchItem], directory: Path, retries: int, on_record: RecordSink
+    ) -> None:
+        gate = asyncio.Semaphore(self.max_concurrent)
+
+        async def run(item: BatchItem) -> None:
+            async with gate:
+                record = await _attempt_item(self.agent, item, directory, retries)
+            on_record(item, record)
+
+        await asyncio.gather(*(run(item) for item in items))
+
+    async def _in_processes(
+        self, items: list[BatchItem], directory: Path, retries: int, on_record: RecordSink
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        workers = min(self.max_concurrent, os.cpu_count() or 1, len(items))
+        # spawn, not fork: a forked child would inherit the espeak thread's state, not the thread
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+
+            async def run(item: BatchItem) -> None:
+                args = (self.agent.config, item, str(directory), retries)
+                record = await loop.run_in_executor(pool, run_item, *args)
+                on_record(item, record)
+
+            await asyncio.gather(*(run(item) for item in items))
 
 
-def item_name(index: int, request: TTSRequest) -> str:
-    """A file name (no extension) that stays inside the output directory."""
-    if request.id is not None:
-        if not _SAFE_ID.match(request.id) or ".." in request.id:
-            raise TTSValidationError("id", f"{request.id!r} is not a safe file name")
-        return request.id
-    slug = re.sub(r"[^a-z0-9]+", "-", request.text.lower()).strip("-")[:40].strip("-")
-    return f"{index + 1:05d}-{slug or 'speech'}"
+RecordSink = Callable[[BatchItem, dict[str, Any]], None]
+Runner = Callable[[list[BatchItem], Path, int, RecordSink], Awaitable[None]]
+
+_worker_agents: dict[str, TTSAgent] = {}
+
+
+def _open_directory(directory: Path, resume: bool) -> tuple[Manifest, set[str]]:
+    """Create the directory, drop a killed run's temp files, and read what is done."""
+    with map_errors(f"prepare {directory.name or directory}"):
+        directory.mkdir(parents=True, exist_ok=True)
+    remove_temp_files(directory)
+    manifest = Manifest(directory)
+    return manifest, finished(manifest.load(), directory) if resume else set()
+
+
+def run_item(config: TTSConfig, item: BatchItem, directory: str, retries: int) -> dict[str, Any]:
+    """Speak one item into ``directory`` and return its manifest record.
+
+    Runs in a worker process or a Ray task; the agent is made once per process.
+    """
+    key = hashlib.sha256(pickle.dumps(config)).hexdigest()
+    agent = _worker_agents.get(key)
+    if agent is None:
+        agent = _worker_agents[key] = TTSAgent(config)
+    return asyncio.run(_attempt_item(agent, item, Path(directory), retries))
+
+
+async def _attempt_item(
+    agent: TTSAgent, item: BatchItem, directory: Path, retries: int
+) -> dict[str, Any]:
+    attempts = 0
+
+    async def once() -> TTSResponse:
+        nonlocal attempts
+        attempts += 1
+        return await _speak(agent, item, directory)
+
+    record: dict[str, Any] = {"name": item.name, "index": item.index}
+    try:
+        response = await _with_retries(once, retries)
+    except TTSAgentError as exc:
+        return {**record, "status": "failed", "error": exc.message, "attempts": attempts}
+    path = response.file_path
+    return {
+        **record,
+        "status": "done",
+        "file": path.name if path else None,
+        "duration": round(response.duration or 0.0, 3),
+        "bytes": response.file_size,
+        "format": response.format.value if response.format else None,
+        "attempts": attempts,
+    }
+
+
+async def _with_retries(call: Callable[[], Awaitable[TTSResponse]], retries: int) -> TTSResponse:
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except TTSAgentError as exc:
+            if not exc.retryable or attempt >= retries:
+                raise
+            attempt += 1
+            await asyncio.sleep(min(0.5 * 2**attempt, 10.0))
+
+
+async def _speak(agent: TTSAgent, item: BatchItem, directory: Path | None) -> TTSResponse:
+    request = item.request
+    path = request.output_path
+    if path is None and directory is not None:
+        path = directory / item.name
+    return await agent.generate_speech(
+        request.text,
+        voice=request.voice,
+        model=request.model,
+        format=request.format,
+        speed=request.speed,
+        output_path=path,
+        language=request.language,
+        sample_rate=request.sample_rate,
+        pitch=request.pitch,
+        volume=request.volume,
+        ssml=request.ssml,
+    )
+
+
+def _response(record: dict[str, Any], directory: Path) -> TTSResponse:
+    return TTSResponse(
+        success=True,
+        file_path=directory / str(record["file"]),
+        duration=record.get("duration"),
+        file_size=record.get("bytes"),
+        metadata={"attempts": record.get("attempts")},
+    )
+
+
+def _record_failure(result: BatchResult, item: BatchItem, message: str) -> None:
+    result.failed += 1
+    result.errors.append({"index": item.index, "id": item.name, "error": message})

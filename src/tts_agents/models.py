@@ -30,7 +30,7 @@ class TTSRequest(BaseModel):
     sample_rate: int | None = Field(default=None, ge=8000, le=192000)
     pitch: float = Field(default=1.0, ge=0.0, le=2.0)
     volume: float = Field(default=1.0, ge=0.0, le=2.0)
-    ssml: bool = False
+    ssml: bool | None = None
     output_path: Path | None = None
     id: str | None = None
 
@@ -53,6 +53,25 @@ class TTSRequest(BaseModel):
         return None if value is None else validate_speed(value)
 
 
+class WordTiming(BaseModel):
+    """When a word of the input is spoken, and where it is in the input."""
+
+    word: str
+    start: float
+    end: float
+    text_start: int
+    text_end: int
+
+
+class Alignment(BaseModel):
+    """Word- and character-level timings (character lists as in ElevenLabs' alignment)."""
+
+    words: list[WordTiming] = Field(default_factory=list)
+    characters: list[str] = Field(default_factory=list)
+    character_start_times: list[float] = Field(default_factory=list)
+    character_end_times: list[float] = Field(default_factory=list)
+
+
 class TTSResponse(BaseModel):
     """The outcome of a synthesis: the audio, where it went, and what was done."""
 
@@ -66,5 +85,6 @@ class TTSResponse(BaseModel):
     sample_rate: int | None = None
     format: AudioFormat | None = None
     words: list[WordMark] = Field(default_factory=list)
+    alignment: Alignment | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None

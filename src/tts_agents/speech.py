@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,15 @@ from tts_agents.engines import Engine, SynthesisOptions, engine_for
 from tts_agents.errors import TTSValidationError
 from tts_agents.files import atomic_output
 from tts_agents.models import TTSResponse
+from tts_agents.subtitling import SubtitleTrack, alignment
 from tts_agents.synthesis import SpeechStream
-from tts_agents.text.validation import validate_range, validate_speed, validate_text
+from tts_agents.text.segment import Segment, segment_text
+from tts_agents.text.validation import (
+    validate_pieces,
+    validate_range,
+    validate_speed,
+    validate_text,
+)
 from tts_agents.types import AudioFormat, TTSModel, Voice, VoiceInfo
 
 logger = logging.getLogger("tts_agents")
@@ -40,6 +47,7 @@ class TTSAgent:
     def __init__(self, config: TTSConfig | None = None, *, engine: Engine | None = None) -> None:
         self.config = config or TTSConfig()
         self._engine = engine
+        self.owns_engine = engine is None  # built from the config, so workers can rebuild it
 
     @property
     def engine(self) -> Engine:
@@ -62,7 +70,7 @@ class TTSAgent:
 
     def prepare(
         self,
-        text: str,
+        text: str | bytes | Iterable[str],
         *,
         voice: str | Voice | None = None,
         format: str | AudioFormat | None = None,
@@ -71,36 +79,53 @@ class TTSAgent:
         sample_rate: int | None = None,
         pitch: float = 1.0,
         volume: float = 1.0,
-        ssml: bool = False,
+        ssml: bool | None = None,
         output_path: str | Path | None = None,
         max_length: int | None = None,
+        collect_words: bool = True,
     ) -> SpeechStream:
         """Validate a request and return the stream that will produce it.
 
-        ``max_length`` overrides the config's per-request limit; pass ``-1`` for no limit
-        (the streaming and file paths read long texts).
+        ``text`` is a string, or an iterable of string pieces (a file read block by block:
+        checked as it streams, never held whole). ``max_length`` overrides the config's
+        per-request limit for strings; ``-1`` means no limit. ``ssml=None`` detects SSML
+        (text starting with ``<speak``).
         """
         config = self.config
+        segments, length = self._segments(text, ssml, max_length)
+        spec = _choose_format(format, output_path, config.default_format)
+        engine = self.engine
+        language = language or config.language
+        options = SynthesisOptions(
+            voice=engine.resolve_voice(str(voice or config.default_voice), language),
+            speed=validate_speed(config.default_speed if speed is None else speed),
+            pitch=validate_range(pitch, "pitch", 0.0, 2.0),
+            volume=validate_range(volume, "volume", 0.0, 2.0),
+            language=language,
+        )
+        rate = spec.output_rate(sample_rate or config.sample_rate, engine.capabilities.sample_rate)
+        stream = SpeechStream(engine, segments, options, spec, rate, collect_words=collect_words)
+        stream.text_length = length
+        return stream
+
+    def _segments(
+        self, text: str | bytes | Iterable[str], ssml: bool | None, max_length: int | None
+    ) -> tuple[Iterable[Segment], int | None]:
+        config = self.config
+        if not isinstance(text, str | bytes):
+            pieces = validate_pieces(text, security_checks=config.enable_security_checks)
+            return segment_text(pieces), None
         limit = config.max_text_length if max_length is None else max_length
-        text = validate_text(
+        checked = validate_text(
             text,
             max_length=None if limit == _UNLIMITED else limit,
             security_checks=config.enable_security_checks,
         )
-        spec = _choose_format(format, output_path, config.default_format)
-        engine = self.engine
-        options = SynthesisOptions(
-            voice=engine.resolve_voice(
-                str(voice or config.default_voice), language or config.language
-            ),
-            speed=validate_speed(config.default_speed if speed is None else speed),
-            pitch=validate_range(pitch, "pitch", 0.0, 2.0),
-            volume=validate_range(volume, "volume", 0.0, 2.0),
-            language=language or config.language,
-            ssml=ssml,
-        )
-        rate = spec.output_rate(sample_rate or config.sample_rate, engine.capabilities.sample_rate)
-        return SpeechStream(engine, text, options, spec, rate)
+        if checked.lstrip().startswith(("<speak", "<?xml")) if ssml is None else ssml:
+            from tts_agents.text.ssml_segments import ssml_segments  # parser loads on demand
+
+            return ssml_segments(checked), len(checked)
+        return segment_text([checked]), len(checked)
 
     async def generate_speech(
         self,
@@ -132,7 +157,10 @@ class TTSAgent:
             path = _with_suffix(output_path, stream.format.extension)
             with atomic_output(path) as handle:
                 handle.write(audio)
-        return self._response(stream, model, audio=audio, path=path, size=len(audio))
+        response = self._response(stream, model, audio=audio, path=path, size=len(audio))
+        if isinstance(text, str):
+            response.alignment = alignment(text, stream.words, stream.sample_rate, stream.samples)
+        return response
 
     async def generate_speech_streaming(
         self,
@@ -153,21 +181,37 @@ class TTSAgent:
 
     async def synthesize_to_file(
         self,
-        text: str,
+        text: str | Iterable[str],
         output_path: str | Path,
         *,
         model: str | TTSModel | None = None,
+        subtitles: str | Path | None = None,
         **options: Any,
     ) -> TTSResponse:
-        """Stream speech into ``output_path`` (atomically); the text has no length cap."""
+        """Stream speech into ``output_path`` (atomically); the text has no length cap.
+
+        ``text`` may be an iterable of pieces (a file read block by block). ``subtitles``
+        names an ``.srt`` or ``.vtt`` file written alongside, cue by cue.
+        """
         options.setdefault("max_length", _UNLIMITED)
+        options.setdefault("collect_words", False)  # flat memory: marks go to subtitles only
         stream = self.prepare(text, output_path=output_path, **options)
         path = _with_suffix(output_path, stream.format.extension)
-        with atomic_output(path) as handle:
-            async with aclosing(stream.encoded(sink=handle)) as chunks:
-                async for _ in chunks:
-                    pass
-            size = handle.tell()
+        track = SubtitleTrack(subtitles, stream.sample_rate) if subtitles is not None else None
+        if track is not None:
+            stream.on_words = track.add
+        try:
+            with atomic_output(path) as handle:
+                async with aclosing(stream.encoded(sink=handle)) as chunks:
+                    async for _ in chunks:
+                        pass
+                size = handle.tell()
+            if track is not None:
+                track.finish(stream.samples)
+        except BaseException:
+            if track is not None:
+                track.abort()
+            raise
         return self._response(stream, model, audio=None, path=path, size=size)
 
     async def stream(self, text: str, **options: Any) -> AsyncIterator[bytes]:
@@ -228,7 +272,7 @@ class TTSAgent:
                 "format": stream.format.name,
                 "speed": options.speed,
                 "sample_rate": stream.sample_rate,
-                "text_length": len(stream.text),
+                "text_length": stream.text_length,
             },
         )
 

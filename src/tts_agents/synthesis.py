@@ -1,13 +1,16 @@
 """The one synthesis pipeline every consumer uses.
 
-``engine.synthesize() -> speed remainder (atempo) -> resample -> encode``. The CLI, the
-library, streaming, batch and (later) the server all iterate a :class:`SpeechStream`;
-nobody re-implements encoding or chunking.
+``segments -> engine.synthesize() per segment -> speed remainder (atempo) -> resample ->
+encode``. The CLI, the library, streaming, batch and the server all iterate a
+:class:`SpeechStream`; nobody re-implements chunking, timing or encoding. Segments are
+spoken one after another, so the first bytes leave before later sentences are synthesized
+and memory stays flat however long the text is.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
@@ -18,26 +21,35 @@ from tts_agents.audio.resample import Resampler
 from tts_agents.audio.tempo import TempoStretcher
 from tts_agents.engines.base import Engine, SynthesisOptions
 from tts_agents.errors import TTSAPIError
+from tts_agents.text.segment import Segment
+from tts_agents.text.validation import MAX_SPEED, MIN_SPEED
 from tts_agents.types import AudioChunk, WordMark
 
 _SPEED_EPSILON = 1e-3
+WordSink = Callable[[Sequence[WordMark]], None]
 
 
 @dataclass
 class SpeechStream:
     """One synthesis: iterate :meth:`pcm` or :meth:`encoded`; read the totals afterwards.
 
-    ``options.speed`` is the speed the caller asked for (0.25-4.0); the part outside the
-    engine's native range is applied here by time-stretching.
+    ``options`` hold the request's voice, speed (0.25-4.0), pitch and volume; a segment's
+    prosody (from SSML) multiplies them. The part of the speed outside the engine's native
+    range is applied here by time-stretching. Word marks point into the caller's text; they
+    are kept in ``words`` when ``collect_words`` and handed to ``on_words`` as they come.
     """
 
     engine: Engine
-    text: str
+    segments: Iterable[Segment]
     options: SynthesisOptions
     format: FormatSpec
     sample_rate: int
+    collect_words: bool = True
+    on_words: WordSink | None = None
     samples: int = 0
+    text_length: int | None = None
     words: list[WordMark] = field(default_factory=list)
+    _resampler: Resampler | None = field(default=None, repr=False)
 
     @property
     def duration(self) -> float:
@@ -45,22 +57,17 @@ class SpeechStream:
         return self.samples / self.sample_rate
 
     async def pcm(self) -> AsyncIterator[AudioChunk]:
-        """PCM at ``sample_rate`` and the requested speed, with word marks rescaled."""
-        low, high = self.engine.capabilities.speed_range
-        native = min(max(self.options.speed, low), high)
-        tempo = self.options.speed / native
-        transform: _Transform | None = None
-        source = self.engine.synthesize(self.text, replace(self.options, speed=native))
-        async with aclosing(source):
-            async for chunk in source:
-                if transform is None:
-                    transform = _Transform(chunk.sample_rate, self.sample_rate, tempo)
-                out = self._count(transform.process(chunk))
-                if out.pcm or out.marks:
-                    yield out
-        tail = transform.flush() if transform else b""
+        """PCM at ``sample_rate`` and the requested speed, with word marks mapped back."""
+        for segment in self.segments:
+            if segment.text.strip():
+                async with aclosing(self._speak(segment)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
+            if segment.pause_after_ms:
+                yield self._count(bytes(2 * (self.sample_rate * segment.pause_after_ms // 1000)))
+        tail = self._resampler.flush() if self._resampler else b""
         if tail:
-            yield self._count(AudioChunk(tail, self.sample_rate))
+            yield self._count(tail)
         if self.samples == 0:
             raise TTSAPIError(f"engine {self.engine.name!r} produced no audio")
 
@@ -76,40 +83,62 @@ class SpeechStream:
         if tail:
             yield tail
 
-    def _count(self, chunk: AudioChunk) -> AudioChunk:
+    async def _speak(self, segment: Segment) -> AsyncIterator[AudioChunk]:
+        options, tempo = self._segment_options(segment)
+        stretch: TempoStretcher | None = None
+        base = self.samples
+        source = self.engine.synthesize(segment.text, options)
+        async with aclosing(source):
+            async for chunk in source:
+                if abs(tempo - 1.0) > _SPEED_EPSILON and stretch is None:
+                    stretch = TempoStretcher(chunk.sample_rate, tempo)
+                pcm = stretch.process(chunk.pcm) if stretch else chunk.pcm
+                scale = self.sample_rate / chunk.sample_rate / tempo
+                marks = tuple(_map_mark(mark, segment, base, scale) for mark in chunk.marks)
+                yield self._count(self._resample(pcm, chunk.sample_rate), marks)
+        if stretch:
+            tail = stretch.flush()
+            if tail:
+                yield self._count(self._resample(tail, stretch.sample_rate))
+
+    def _segment_options(self, segment: Segment) -> tuple[SynthesisOptions, float]:
+        """Engine options for a segment, and the tempo left for time-stretching."""
+        prosody = segment.prosody
+        speed = min(max(self.options.speed * prosody.rate, MIN_SPEED), MAX_SPEED)
+        low, high = self.engine.capabilities.speed_range
+        native = min(max(speed, low), high)
+        options = replace(
+            self.options,
+            speed=native,
+            pitch=min(max(self.options.pitch * prosody.pitch, 0.0), 2.0),
+            volume=min(max(self.options.volume * prosody.volume, 0.0), 2.0),
+        )
+        return options, speed / native
+
+    def _resample(self, pcm: bytes, source_rate: int) -> bytes:
+        if source_rate == self.sample_rate:
+            return pcm
+        if self._resampler is None or self._resampler.source_rate != source_rate:
+            self._resampler = Resampler(source_rate, self.sample_rate)
+        return self._resampler.process(pcm)
+
+    def _count(self, pcm: bytes, marks: tuple[WordMark, ...] = ()) -> AudioChunk:
+        chunk = AudioChunk(pcm, self.sample_rate, marks)
         self.samples += chunk.samples
-        self.words.extend(chunk.marks)
+        if marks:
+            if self.collect_words:
+                self.words.extend(marks)
+            if self.on_words is not None:
+                self.on_words(marks)
         return chunk
 
 
-class _Transform:
-    """Speed remainder then resampling, with word-mark positions mapped through both."""
-
-    def __init__(self, source_rate: int, target_rate: int, tempo: float) -> None:
-        self._target = target_rate
-        self._stretch = (
-            TempoStretcher(source_rate, tempo) if abs(tempo - 1.0) > _SPEED_EPSILON else None
-        )
-        self._resample = Resampler(source_rate, target_rate) if source_rate != target_rate else None
-        self._scale = target_rate / source_rate / tempo
-
-    def process(self, chunk: AudioChunk) -> AudioChunk:
-        if self._stretch is None and self._resample is None:
-            return chunk
-        pcm = chunk.pcm
-        if self._stretch:
-            pcm = self._stretch.process(pcm)
-        if self._resample:
-            pcm = self._resample.process(pcm)
-        marks = chunk.marks
-        if marks and self._scale != 1.0:
-            marks = tuple(
-                WordMark(m.text_start, m.text_end, round(m.sample * self._scale)) for m in marks
-            )
-        return AudioChunk(pcm, self._target, marks)
-
-    def flush(self) -> bytes:
-        pcm = self._stretch.flush() if self._stretch else b""
-        if self._resample:
-            pcm = self._resample.process(pcm) + self._resample.flush()
-        return pcm
+def _map_mark(mark: WordMark, segment: Segment, base: int, scale: float) -> WordMark:
+    text = segment.text
+    end = min(mark.text_end, len(text))
+    while end < len(text) and unicodedata.category(text[end]).startswith("P"):
+        end += 1  # keep the word's trailing punctuation: subtitles break cues on it
+    start, source_end = segment.source_span(mark.text_start, end)
+    return WordMark(
+        start, source_end, base + round(mark.sample * scale), text[mark.text_start : end]
+    )

@@ -55,12 +55,14 @@ class WordMark:
     """Where a word of the input sits in the text and in the audio.
 
     ``text_start``/``text_end`` are character offsets into the text the caller passed;
-    ``sample`` is the sample index, from the start of the stream, where the word begins.
+    ``sample`` is the sample index, from the start of the stream, where the word begins;
+    ``word`` is the word as spoken (filled in by the pipeline; engines may leave it empty).
     """
 
     text_start: int
     text_end: int
     sample: int
+    word: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: list[str], verbose: bool) -> int:
     try:
-        app(args=args, prog_name="tts-agents", standalone_mode=False)
+        # Without standalone mode click returns the code of a typer.Exit instead of raising.
+        code = app(args=args, prog_name="tts-agents", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
@@ -52,7 +53,7 @@ def _run(args: list[str], verbose: bool) -> int:
         return 1
     except Exception as exc:  # last resort: one line, never a traceback unless asked
         return _fail(f"internal error ({type(exc).__name__}); rerun with --verbose", 1, verbose)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _fail(message: str, code: int, verbose: bool) -> int:

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
-from collections.abc import Coroutine
-from contextlib import aclosing
+from collections.abc import Coroutine, Iterable, Iterator
+from contextlib import aclosing, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from tts_agents.audio.formats import FORMATS
+from tts_agents.batch import BatchProcessor, BatchResult
+from tts_agents.batch_inputs import load_requests
+from tts_agents.cli.progress import progress_for_terminal
 from tts_agents.config import TTSConfig
 from tts_agents.engines import ENGINES
 from tts_agents.errors import TTSValidationError
+from tts_agents.models import TTSRequest
 from tts_agents.speech import TTSAgent
-from tts_agents.text.validation import decode_text
+from tts_agents.text.validation import decode_text, read_pieces
 from tts_agents.types import TTSModel
 
 app = typer.Typer(
@@ -50,7 +55,13 @@ LanguageOpt = Annotated[str | None, typer.Option("--language", "-l", help="Langu
 RateOpt = Annotated[int | None, typer.Option("--sample-rate", help="Output sample rate in Hz.")]
 PitchOpt = Annotated[float, typer.Option(help="Pitch multiplier, 0 to 2.")]
 VolumeOpt = Annotated[float, typer.Option(help="Volume multiplier, 0 to 2.")]
-SsmlOpt = Annotated[bool, typer.Option("--ssml", help="Treat the text as SSML.")]
+SsmlOpt = Annotated[
+    bool | None,
+    typer.Option("--ssml/--no-ssml", help="Treat the text as SSML (default: detect <speak>)."),
+]
+SubtitlesOpt = Annotated[
+    str | None, typer.Option("--subtitles", help="Also write word-timed subtitles (.srt or .vtt).")
+]
 ModelOpt = Annotated[str | None, typer.Option(help="Model name (kept for compatibility).")]
 
 
@@ -75,29 +86,15 @@ def generate(
     sample_rate: RateOpt = None,
     pitch: PitchOpt = 1.0,
     volume: VolumeOpt = 1.0,
-    ssml: SsmlOpt = False,
+    ssml: SsmlOpt = None,
     model: ModelOpt = None,
+    subtitles: SubtitlesOpt = None,
 ) -> None:
-    """Speak TEXT into a file (or stdout)."""
+    """Speak TEXT (at most the configured length, 4096 by default) into a file or stdout."""
     if text == "-":
         text = decode_text(sys.stdin.buffer.read(), "text")
-    _run(
-        _speak(
-            text,
-            output,
-            engine,
-            model,
-            voice=voice,
-            format=format,
-            speed=speed,
-            language=language,
-            sample_rate=sample_rate,
-            pitch=pitch,
-            volume=volume,
-            ssml=ssml,
-            max_length=None,
-        )
-    )
+    options = _speech_options(voice, format, speed, language, sample_rate, pitch, volume, ssml)
+    _run(_speak(text, output, engine, model, subtitles, max_length=None, **options))
 
 
 @app.command("file")
@@ -112,28 +109,104 @@ def file_command(
     sample_rate: RateOpt = None,
     pitch: PitchOpt = 1.0,
     volume: VolumeOpt = 1.0,
-    ssml: SsmlOpt = False,
+    ssml: SsmlOpt = None,
     model: ModelOpt = None,
+    subtitles: SubtitlesOpt = None,
 ) -> None:
-    """Speak a whole text file, streamed to the output (no length limit)."""
-    text = decode_text(_read_input(input), "input")
-    _run(
-        _speak(
-            text,
-            output,
-            engine,
-            model,
-            voice=voice,
-            format=format,
-            speed=speed,
-            language=language,
-            sample_rate=sample_rate,
-            pitch=pitch,
-            volume=volume,
-            ssml=ssml,
-            max_length=-1,
+    """Speak a whole text file, read and spoken as it streams (no length limit)."""
+    options = _speech_options(voice, format, speed, language, sample_rate, pitch, volume, ssml)
+    with _open_input(input) as handle:
+        text = _file_text(handle, ssml)
+        _run(_speak(text, output, engine, model, subtitles, max_length=-1, **options))
+
+
+def _speech_options(
+    voice: str | None,
+    format: str | None,
+    speed: float | None,
+    language: str | None,
+    sample_rate: int | None,
+    pitch: float,
+    volume: float,
+    ssml: bool | None,
+) -> dict[str, Any]:
+    return {
+        "voice": voice,
+        "format": format,
+        "speed": speed,
+        "language": language,
+        "sample_rate": sample_rate,
+        "pitch": pitch,
+        "volume": volume,
+        "ssml": ssml,
+    }
+
+
+@app.command()
+def batch(
+    texts: Annotated[
+        list[str] | None, typer.Argument(help="Texts to speak, one file each.")
+    ] = None,
+    output_dir: Annotated[str, typer.Option("--output-dir", "-d", help="Where files go.")] = ".",
+    input_file: Annotated[
+        str | None, typer.Option("--input-file", "-i", help="lines.txt, .csv or .jsonl")
+    ] = None,
+    concurrent: Annotated[
+        int | None, typer.Option("--concurrent", "-c", help="Parallel items (default: cores).")
+    ] = None,
+    format: FormatOpt = None,
+    voice: VoiceOpt = None,
+    speed: SpeedOpt = None,
+    language: LanguageOpt = None,
+    engine: EngineOpt = None,
+    resume: Annotated[bool, typer.Option(help="Skip items the manifest says are done.")] = False,
+    retries: Annotated[int, typer.Option(help="Retries for retryable failures.")] = 2,
+    backend: Annotated[str, typer.Option(help="local or ray (extra: ray).")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Speak many texts into files; crash-safe with a manifest and --resume."""
+    defaults = {"format": format, "voice": voice, "speed": speed, "language": language}
+    defaults = {key: value for key, value in defaults.items() if value is not None}
+    requests = [TTSRequest(text=text, **defaults) for text in texts or []]
+    if input_file is not None:
+        requests += load_requests(input_file, defaults)
+    if not requests:
+        raise TTSValidationError("texts", "give texts as arguments or --input-file")
+    if retries < 0:
+        raise TTSValidationError("retries", "must be 0 or more")
+    progress = progress_for_terminal()
+
+    async def run() -> BatchResult:
+        async with TTSAgent(_config(engine)) as agent:
+            processor = BatchProcessor(agent, concurrent, backend=backend, ray_address=ray_address)
+            try:
+                return await processor.process_batch(
+                    requests, output_dir, retries, resume=resume, progress=progress
+                )
+            finally:
+                progress.close()
+
+    result = _run(run())
+    summary = {
+        "total": result.total_requests,
+        "done": result.successful + result.skipped,
+        "succeeded": result.successful,
+        "skipped": result.skipped,
+        "failed": result.failed,
+        "seconds": round(result.processing_time, 3),
+        "manifest": str(result.manifest),
+        "errors": result.errors,
+    }
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        notices.print(
+            f"batch: {summary['done']}/{summary['total']} done ({result.skipped} skipped), "
+            f"{result.failed} failed in {summary['seconds']} s; manifest {result.manifest}"
         )
-    )
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -190,22 +263,31 @@ def _config(engine: str | None) -> TTSConfig:
 
 
 async def _speak(
-    text: str, output: str, engine: str | None, model: str | None, **options: Any
+    text: str | Iterable[str],
+    output: str,
+    engine: str | None,
+    model: str | None,
+    subtitles: str | None,
+    **options: Any,
 ) -> None:
     async with TTSAgent(_config(engine)) as agent:
         if output == "-":
+            if subtitles is not None:
+                raise TTSValidationError("subtitles", "needs an output file, not stdout")
             await _to_stdout(agent, text, options)
             return
-        response = await agent.synthesize_to_file(text, output, model=model, **options)
+        response = await agent.synthesize_to_file(
+            text, output, model=model, subtitles=subtitles, **options
+        )
     notices.print(
         f"wrote {response.file_path} ({response.duration:.2f} s, {response.file_size} bytes)"
     )
 
 
-async def _to_stdout(agent: TTSAgent, text: str, options: dict[str, Any]) -> None:
+async def _to_stdout(agent: TTSAgent, text: str | Iterable[str], options: dict[str, Any]) -> None:
     if options.get("format") is None:
         options["format"] = agent.config.default_format
-    stream = agent.prepare(text, **options)  # validates before a byte is written
+    stream = agent.prepare(text, collect_words=False, **options)
     out = sys.stdout.buffer
     async with aclosing(stream.encoded()) as chunks:
         async for chunk in chunks:
@@ -213,13 +295,25 @@ async def _to_stdout(agent: TTSAgent, text: str, options: dict[str, Any]) -> Non
             out.flush()
 
 
-def _read_input(name: str) -> bytes:
+@contextmanager
+def _open_input(name: str) -> Iterator[BinaryIO]:
     if name == "-":
-        return sys.stdin.buffer.read()
+        yield sys.stdin.buffer
+        return
     path = Path(name)
     if not path.is_file():
         raise TTSValidationError("input", f"{name!r} is not a readable file")
-    return path.read_bytes()
+    with path.open("rb") as handle:
+        yield handle
+
+
+def _file_text(handle: BinaryIO, ssml: bool | None) -> str | Iterable[str]:
+    """Pieces of the file as it is read; a whole string when it is SSML (parsed whole)."""
+    pieces = read_pieces(handle)
+    first = next(pieces, "")
+    if ssml or (ssml is None and first.lstrip().startswith(("<speak", "<?xml"))):
+        return first + "".join(pieces)
+    return itertools.chain([first], pieces)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:

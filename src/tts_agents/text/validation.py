@@ -6,8 +6,11 @@ limit, so the CLI, the HTTP routes and the WebSocket all say the same thing.
 
 from __future__ import annotations
 
+import codecs
 import math
 import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from tts_agents.errors import TTSValidationError
 
@@ -55,22 +58,65 @@ def validate_text(
     return text
 
 
-def _check_encodable(text: str, field: str) -> None:
+def validate_pieces(
+    pieces: Iterable[str], *, field: str = "text", security_checks: bool = True
+) -> Iterator[str]:
+    """Check streamed text piece by piece (positions count from the start of the stream).
+
+    There is no length cap; an input that turns out empty or only whitespace is refused
+    when it ends.
+    """
+    offset = 0
+    spoken = False
+    for piece in pieces:
+        _check_encodable(piece, field, offset)
+        if security_checks:
+            _check_controls(piece, field, offset)
+        spoken = spoken or bool(piece.strip())
+        offset += len(piece)
+        yield piece
+    if not spoken:
+        raise TTSValidationError(field, "is empty or only whitespace")
+
+
+def read_pieces(
+    stream: BinaryIO, *, field: str = "input", block_size: int = 1 << 16
+) -> Iterator[str]:
+    """Decode a UTF-8 byte stream block by block, naming the offset of any invalid byte."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    consumed = 0  # bytes handed to the decoder so far
+    while True:
+        block = stream.read(block_size)
+        final = not block
+        pending = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(block, final=final)
+        except UnicodeDecodeError as exc:
+            position = consumed - pending + exc.start
+            raise TTSValidationError(field, f"invalid UTF-8 at byte {position}") from None
+        consumed += len(block)
+        if text:
+            yield text
+        if final:
+            return
+
+
+def _check_encodable(text: str, field: str, offset: int = 0) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise TTSValidationError(
-            field, f"lone surrogate U+{ord(text[exc.start]):04X} at position {exc.start}"
+            field, f"lone surrogate U+{ord(text[exc.start]):04X} at position {offset + exc.start}"
         ) from None
 
 
-def _check_controls(text: str, field: str) -> None:
+def _check_controls(text: str, field: str, offset: int = 0) -> None:
     for position, char in enumerate(text):
         if char in _ALLOWED_CONTROLS:
             continue
         if unicodedata.category(char) == "Cc":
             raise TTSValidationError(
-                field, f"control character U+{ord(char):04X} at position {position}"
+                field, f"control character U+{ord(char):04X} at position {offset + position}"
             )
 
 
