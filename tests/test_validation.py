@@ -74,7 +74,7 @@ async def test_security_checks_can_be_turned_off() -> None:
 
 def test_unknown_engine_and_bad_config_are_named() -> None:
     with pytest.raises(
-        EngineNotFoundError, match="engine: unknown engine 'nope'; available: espeak"
+        EngineNotFoundError, match="engine: unknown engine 'nope'; available: .*espeak"
     ):
         TTSAgent(TTSConfig(engine="nope")).engine  # noqa: B018
     with pytest.raises(TTSConfigError, match="timeout"):
@@ -176,3 +176,14 @@ def test_verbose_shows_the_traceback() -> None:
     result = run_cli("--verbose", "generate", "", "-o", "/tmp/never.wav")
     assert result.returncode == 2
     assert b"Traceback" in result.stderr
+
+
+def test_control_character_check_matches_unicode_category_cc() -> None:
+    import unicodedata
+
+    from tts_agents.text.validation import _CONTROL
+
+    for code in range(0x110000):
+        char = chr(code)
+        expected = unicodedata.category(char) == "Cc" and char not in "\t\n\r"
+        assert (_CONTROL.fullmatch(char) is not None) == expected, hex(code)

@@ -128,6 +128,8 @@ class _AvEncoder:
             self._stream = self._container.add_stream(spec.codec, rate=sample_rate, layout="mono")
             if spec.bit_rate:
                 self._stream.bit_rate = spec.bit_rate
+            if spec.codec_options:
+                self._stream.codec_context.options = dict(spec.codec_options)
         self._pts = 0
 
     def encode(self, pcm: bytes) -> bytes:

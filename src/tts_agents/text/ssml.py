@@ -24,6 +24,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from tts_agents.errors import TTSValidationError
+from tts_agents.text.segment import Prosody
 
 __all__ = ["Prosody", "Run", "looks_like_ssml", "parse_ssml"]
 
@@ -70,15 +71,6 @@ _TOKEN = re.compile(
 )
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-
-
-@dataclass(frozen=True, slots=True)
-class Prosody:
-    """Multipliers for a run: ``rate`` (speed), ``pitch`` and ``volume`` (0.0 is silent)."""
-
-    rate: float = 1.0
-    pitch: float = 1.0
-    volume: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

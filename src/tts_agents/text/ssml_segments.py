@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tts_agents.text.segment import Prosody, Segment, split_segment
+from tts_agents.text.segment import Segment, split_segment
 from tts_agents.text.ssml import looks_like_ssml, parse_ssml
 
 __all__ = ["looks_like_ssml", "ssml_segments"]
@@ -18,8 +18,7 @@ def ssml_segments(source: str) -> list[Segment]:
 def _segments(source: str) -> Iterator[Segment]:
     first = True
     for run in parse_ssml(source):
-        prosody = Prosody(run.prosody.rate, run.prosody.pitch, run.prosody.volume)
-        segment = Segment(run.text, run.offsets[0], run.offsets, prosody, run.pause_after_ms)
+        segment = Segment(run.text, run.offsets[0], run.offsets, run.prosody, run.pause_after_ms)
         for part in split_segment(segment, first=first):
             first = first and not part.text.strip()
             yield part

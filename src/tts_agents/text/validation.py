@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import codecs
 import math
-import unicodedata
+import re
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -18,7 +18,8 @@ MIN_SPEED = 0.25
 MAX_SPEED = 4.0
 DEFAULT_MAX_TEXT_LENGTH = 4096
 
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
+# Unicode category Cc (C0, DEL, C1) except tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def decode_text(data: bytes, field: str = "text") -> str:
@@ -111,13 +112,11 @@ def _check_encodable(text: str, field: str, offset: int = 0) -> None:
 
 
 def _check_controls(text: str, field: str, offset: int = 0) -> None:
-    for position, char in enumerate(text):
-        if char in _ALLOWED_CONTROLS:
-            continue
-        if unicodedata.category(char) == "Cc":
-            raise TTSValidationError(
-                field, f"control character U+{ord(char):04X} at position {offset + position}"
-            )
+    found = _CONTROL.search(text)
+    if found is not None:
+        raise TTSValidationError(
+            field, f"control character U+{ord(found[0]):04X} at position {offset + found.start()}"
+        )
 
 
 def validate_speed(speed: object, field: str = "speed") -> float:
