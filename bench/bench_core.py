@@ -176,16 +176,26 @@ def main() -> None:
     audio = statistics.median(r["audio"] for r in libs)
     first_ms = statistics.median(r["first"] for r in libs) * 1000
     raw_first_ms = statistics.median(r["first"] for r in raws) * 1000
-    print(f"text: {TEXT_CHARS} characters, {audio:.0f} s of audio, voice {VOICE}, "
-          f"{args.rounds} interleaved rounds in one process")
-    print(f"raw libespeak-ng     : best {min(raw_t):.3f} s, median {statistics.median(raw_t):.3f} s"
-          f"  ({audio / statistics.median(raw_t):.0f}x real time)")
-    print(f"library PCM stream   : best {min(lib_t):.3f} s, median {statistics.median(lib_t):.3f} s"
-          f"  ({audio / statistics.median(lib_t):.0f}x real time)")
-    print(f"throughput ratio     : {statistics.median(raw_t) / statistics.median(lib_t):.3f}x "
-          f"of raw by medians ({min(raw_t) / min(lib_t):.3f}x best of each; target >= 0.9)")
-    print(f"first chunk, library : {first_ms:.2f} ms median (raw engine: {raw_first_ms:.2f} ms; "
-          "target <= 15 ms)")
+    print(
+        f"text: {TEXT_CHARS} characters, {audio:.0f} s of audio, voice {VOICE}, "
+        f"{args.rounds} interleaved rounds in one process"
+    )
+    print(
+        f"raw libespeak-ng     : best {min(raw_t):.3f} s, median {statistics.median(raw_t):.3f} s"
+        f"  ({audio / statistics.median(raw_t):.0f}x real time)"
+    )
+    print(
+        f"library PCM stream   : best {min(lib_t):.3f} s, median {statistics.median(lib_t):.3f} s"
+        f"  ({audio / statistics.median(lib_t):.0f}x real time)"
+    )
+    print(
+        f"throughput ratio     : {statistics.median(raw_t) / statistics.median(lib_t):.3f}x "
+        f"of raw by medians ({min(raw_t) / min(lib_t):.3f}x best of each; target >= 0.9)"
+    )
+    print(
+        f"first chunk, library : {first_ms:.2f} ms median (raw engine: {raw_first_ms:.2f} ms; "
+        "target <= 15 ms)"
+    )
     rtf = measure("encoding")
     print(
         "synthesize+encode    : "

@@ -60,7 +60,7 @@ async def test_word_marks_point_back_into_the_original_text() -> None:
 
 async def test_ssml_timestamps_point_into_the_ssml_source(transcribe: Transcriber) -> None:
     ssml = (
-        "<speak>Please tell me the <emphasis>weather</emphasis> forecast."
+        "<speak><s>Please tell me the weather forecast.</s>"
         '<break time="700ms"/><prosody rate="slow">For tomorrow in London.</prosody></speak>'
     )
     async with TTSAgent() as agent:

@@ -14,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from tts_agents.audio.formats import FORMATS, FormatSpec, format_from_path, get_format
+from tts_agents.audio.probe import encoded_duration
 from tts_agents.config import TTSConfig
 from tts_agents.engines import Engine, SynthesisOptions, engine_for
+from tts_agents.engines.fallback import FallbackEngine, FallbackReport
 from tts_agents.errors import TTSValidationError
 from tts_agents.files import atomic_output
 from tts_agents.models import TTSResponse
 from tts_agents.subtitling import SubtitleTrack, alignment
 from tts_agents.synthesis import SpeechStream
 from tts_agents.text.segment import Segment, segment_text
+from tts_agents.text.ssml import looks_like_ssml
+from tts_agents.text.ssml_segments import ssml_segments
 from tts_agents.text.validation import (
     validate_pieces,
     validate_range,
@@ -106,6 +110,10 @@ class TTSAgent:
         rate = spec.output_rate(sample_rate or config.sample_rate, engine.capabilities.sample_rate)
         stream = SpeechStream(engine, segments, options, spec, rate, collect_words=collect_words)
         stream.text_length = length
+        if isinstance(text, str) and not (ssml or looks_like_ssml(text)):
+            stream.text = text
+        if isinstance(engine, FallbackEngine):
+            stream.report = FallbackReport()
         return stream
 
     def _segments(
@@ -121,9 +129,7 @@ class TTSAgent:
             max_length=None if limit == _UNLIMITED else limit,
             security_checks=config.enable_security_checks,
         )
-        if checked.lstrip().startswith(("<speak", "<?xml")) if ssml is None else ssml:
-            from tts_agents.text.ssml_segments import ssml_segments  # parser loads on demand
-
+        if looks_like_ssml(checked) if ssml is None else ssml:
             return ssml_segments(checked), len(checked)
         return segment_text([checked]), len(checked)
 
@@ -256,24 +262,34 @@ class TTSAgent:
         size: int,
     ) -> TTSResponse:
         options = stream.options
+        duration: float | None = stream.duration
+        metadata: dict[str, Any] = {
+            "engine": stream.engine.name,
+            "voice": options.voice,
+            "model": str(model or self.config.default_model),
+            "format": stream.format.name,
+            "speed": options.speed,
+            "sample_rate": stream.sample_rate,
+            "text_length": stream.text_length,
+        }
+        if stream.passed_through:  # the provider's own bytes: measure them
+            metadata["passthrough"] = True
+            source = audio if audio is not None else path
+            duration = None
+            if source is not None:
+                duration = encoded_duration(source, stream.format, stream.sample_rate)
+        if stream.report is not None:
+            metadata.update(stream.report.as_metadata())
         return TTSResponse(
             success=True,
             audio_data=audio,
             file_path=path,
-            duration=stream.duration,
+            duration=duration,
             file_size=size,
             sample_rate=stream.sample_rate,
             format=AudioFormat(stream.format.name),
             words=stream.words,
-            metadata={
-                "engine": stream.engine.name,
-                "voice": options.voice,
-                "model": str(model or self.config.default_model),
-                "format": stream.format.name,
-                "speed": options.speed,
-                "sample_rate": stream.sample_rate,
-                "text_length": stream.text_length,
-            },
+            metadata=metadata,
         )
 
 

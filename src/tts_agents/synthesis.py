@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tts_agents.audio.encode import create_encoder
 from tts_agents.audio.formats import FormatSpec
@@ -48,6 +48,9 @@ class SpeechStream:
     on_words: WordSink | None = None
     samples: int = 0
     text_length: int | None = None
+    text: str | None = None  # the whole plain text, when provider pass-through may use it
+    report: Any = None  # a FallbackReport when the engine is a fallback chain
+    passed_through: bool = False
     words: list[WordMark] = field(default_factory=list)
     _resampler: Resampler | None = field(default=None, repr=False)
 
@@ -72,7 +75,20 @@ class SpeechStream:
             raise TTSAPIError(f"engine {self.engine.name!r} produced no audio")
 
     async def encoded(self, sink: BinaryIO | None = None) -> AsyncIterator[bytes]:
-        """Encoded bytes in ``format`` as they are ready (nothing when writing to ``sink``)."""
+        """Encoded bytes in ``format`` as they are ready (nothing when writing to ``sink``).
+
+        When the engine already speaks ``format`` and nothing needs changing, the provider's
+        own bytes pass through untouched (no decode, no re-encode).
+        """
+        if self._can_pass_through():
+            self.passed_through = True
+            async with aclosing(self._provider_bytes()) as chunks:
+                async for data in chunks:
+                    if sink is None:
+                        yield data
+                    else:
+                        sink.write(data)
+            return
         encoder = create_encoder(self.format, self.sample_rate, sink)
         async with aclosing(self.pcm()) as chunks:
             async for chunk in chunks:
@@ -83,11 +99,32 @@ class SpeechStream:
         if tail:
             yield tail
 
+    def _can_pass_through(self) -> bool:
+        capabilities = self.engine.capabilities
+        low, high = capabilities.speed_range
+        return (
+            self.text is not None
+            and self.format.name in capabilities.native_formats
+            and self.sample_rate == capabilities.sample_rate
+            and low <= self.options.speed <= high
+            and self.options.pitch == 1.0
+            and self.options.volume == 1.0
+            and not self.collect_words
+            and self.on_words is None
+        )
+
+    def _provider_bytes(self) -> AsyncIterator[bytes]:
+        extra = {} if self.report is None else {"report": self.report}
+        encoded = self.engine.synthesize_encoded  # type: ignore[attr-defined]
+        stream: AsyncIterator[bytes] = encoded(self.text, self.options, self.format.name, **extra)
+        return stream
+
     async def _speak(self, segment: Segment) -> AsyncIterator[AudioChunk]:
         options, tempo = self._segment_options(segment)
         stretch: TempoStretcher | None = None
         base = self.samples
-        source = self.engine.synthesize(segment.text, options)
+        extra = {} if self.report is None else {"report": self.report}
+        source = self.engine.synthesize(segment.text, options, **extra)  # type: ignore[call-arg]
         async with aclosing(source):
             async for chunk in source:
                 if abs(tempo - 1.0) > _SPEED_EPSILON and stretch is None:

@@ -20,6 +20,9 @@ class Capabilities:
     ``speed_range`` is the part of the 0.25-4.0 speed range the engine applies natively;
     shared code time-stretches the remainder. ``local`` engines burn this machine's CPU
     (batch runs them in a process pool); remote ones wait on a network.
+    ``native_formats`` names the formats (from :mod:`tts_agents.audio.formats`) the engine's
+    ``synthesize_encoded(text, options, fmt)`` can stream as the provider's own bytes, so
+    they need no decoding and re-encoding; local engines have none.
     """
 
     sample_rate: int
@@ -30,6 +33,7 @@ class Capabilities:
     pitch: bool = False
     volume: bool = False
     local: bool = True
+    native_formats: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,8 @@ class SynthesisOptions:
 
     ``voice`` is an id the engine's :meth:`Engine.resolve_voice` returned. ``speed`` is
     already within the engine's ``speed_range``; ``pitch`` and ``volume`` are multipliers
-    of the voice's own (1.0 = unchanged).
+    of the voice's own (1.0 = unchanged). ``model`` and ``instructions`` go to engines that
+    have them (cloud models, OpenAI's voice instructions); others ignore them.
     """
 
     voice: str
@@ -47,6 +52,8 @@ class SynthesisOptions:
     volume: float = 1.0
     language: str | None = None
     ssml: bool = False
+    model: str | None = None
+    instructions: str | None = None
 
 
 @runtime_checkable

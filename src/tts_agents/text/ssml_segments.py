@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tts_agents.text.segment import Segment, split_segment
-from tts_agents.text.ssml import looks_like_ssml, parse_ssml
+from tts_agents.text.ssml import parse_ssml
 
-__all__ = ["looks_like_ssml", "ssml_segments"]
+__all__ = ["ssml_segments"]
 
 
 def ssml_segments(source: str) -> list[Segment]:
