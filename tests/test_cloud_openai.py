@@ -162,8 +162,16 @@ async def test_through_the_agent_with_engine_openai(fake: OpenAIFake) -> None:
     assert fake.server is not None
     config = openai_config(fake.server, engine="openai")
     async with TTSAgent(config) as agent:
-        response = await agent.generate_speech(TEXT, voice="shimmer", format="wav")
+        # A rate the provider does not produce: its PCM is resampled and encoded here.
+        response = await agent.generate_speech(
+            TEXT, voice="shimmer", format="wav", sample_rate=16000
+        )
+        # The provider's own format and rate: its bytes pass through untouched.
+        native = await agent.generate_speech(TEXT, voice="shimmer", format="wav")
     assert response.success and response.metadata["engine"] == "openai"
     audio = decode(response.audio_data or b"")
-    assert audio.sample_rate == 24000 and audio.duration > 1.0
+    assert audio.sample_rate == 16000 and audio.duration > 1.0
     assert fake.requests[0].json()["voice"] == "shimmer"
+    assert fake.requests[0].json()["response_format"] == "pcm"
+    assert native.metadata["passthrough"] is True and native.audio_data == ENCODED["wav"]
+    assert fake.requests[1].json()["response_format"] == "wav"

@@ -37,6 +37,7 @@ from tts_agents.types import AudioFormat, TTSModel, Voice, VoiceInfo
 logger = logging.getLogger("tts_agents")
 
 _UNLIMITED = -1
+REMOTE_SEGMENT = 4000  # characters per cloud request (OpenAI takes at most 4096)
 
 
 class TTSAgent:
@@ -96,7 +97,7 @@ class TTSAgent:
         (text starting with ``<speak``).
         """
         config = self.config
-        segments, length = self._segments(text, ssml, max_length)
+        segments, length = self._segments(text, ssml, max_length, self.engine.capabilities.local)
         spec = _choose_format(format, output_path, config.default_format)
         engine = self.engine
         language = language or config.language
@@ -117,12 +118,20 @@ class TTSAgent:
         return stream
 
     def _segments(
-        self, text: str | bytes | Iterable[str], ssml: bool | None, max_length: int | None
+        self,
+        text: str | bytes | Iterable[str],
+        ssml: bool | None,
+        max_length: int | None,
+        local_engine: bool,
     ) -> tuple[Iterable[Segment], int | None]:
+        # A local engine gets a short first segment (first audio in milliseconds); a cloud
+        # engine gets requests as large as providers take, since each request costs a
+        # round trip and the rate limiter's spacing.
+        sizes = {} if local_engine else {"first_max": REMOTE_SEGMENT, "max_chars": REMOTE_SEGMENT}
         config = self.config
         if not isinstance(text, str | bytes):
             pieces = validate_pieces(text, security_checks=config.enable_security_checks)
-            return segment_text(pieces), None
+            return segment_text(pieces, **sizes), None
         limit = config.max_text_length if max_length is None else max_length
         checked = validate_text(
             text,
@@ -131,7 +140,7 @@ class TTSAgent:
         )
         if looks_like_ssml(checked) if ssml is None else ssml:
             return ssml_segments(checked), len(checked)
-        return segment_text([checked]), len(checked)
+        return segment_text([checked], **sizes), len(checked)
 
     async def generate_speech(
         self,

@@ -109,8 +109,8 @@ class SpeechStream:
             and low <= self.options.speed <= high
             and self.options.pitch == 1.0
             and self.options.volume == 1.0
-            and not self.collect_words
-            and self.on_words is None
+            # keep the engine's own timestamps when someone wants words
+            and not (capabilities.word_timestamps and (self.collect_words or self.on_words))
         )
 
     def _provider_bytes(self) -> AsyncIterator[bytes]:
