@@ -28,7 +28,6 @@ from tts_agents.batch_store import (
     BatchItem,
     Manifest,
     finished,
-    item_name,
     plan_items,
     remove_temp_files,
 )
@@ -37,7 +36,7 @@ from tts_agents.errors import TTSAgentError, TTSValidationError, map_errors
 from tts_agents.models import TTSRequest, TTSResponse
 from tts_agents.speech import TTSAgent
 
-__all__ = ["BatchProcessor", "BatchProgress", "BatchResult", "item_name"]
+__all__ = ["BatchProcessor", "BatchProgress", "BatchResult"]
 
 POOL_MIN_ITEMS_PER_WORKER = 4  # below this, starting worker processes costs more than it saves
 

@@ -28,7 +28,6 @@ class Capabilities:
     sample_rate: int
     streaming_output: bool = True
     word_timestamps: bool = False
-    ssml: bool = False
     speed_range: tuple[float, float] = (1.0, 1.0)
     pitch: bool = False
     volume: bool = False
@@ -51,7 +50,6 @@ class SynthesisOptions:
     pitch: float = 1.0
     volume: float = 1.0
     language: str | None = None
-    ssml: bool = False
     model: str | None = None
     instructions: str | None = None
 

@@ -97,7 +97,6 @@ class ElevenLabsEngine:
             sample_rate=PCM_RATE,
             streaming_output=True,
             word_timestamps=True,
-            ssml=False,
             speed_range=SPEED_RANGE,
             pitch=False,
             volume=False,

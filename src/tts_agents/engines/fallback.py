@@ -211,7 +211,6 @@ def combine_capabilities(members: Sequence[Capabilities]) -> Capabilities:
         sample_rate=members[0].sample_rate,
         streaming_output=all(caps.streaming_output for caps in members),
         word_timestamps=all(caps.word_timestamps for caps in members),
-        ssml=all(caps.ssml for caps in members),
         speed_range=(low, high),
         pitch=all(caps.pitch for caps in members),
         volume=all(caps.volume for caps in members),

@@ -60,7 +60,6 @@ class OpenAIEngine:
             sample_rate=PCM_RATE,
             streaming_output=True,
             word_timestamps=False,
-            ssml=False,
             speed_range=SPEED_RANGE,
             pitch=False,
             volume=False,

@@ -20,7 +20,6 @@ from tts_agents.errors import TTSAPIError
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 POS_CHARACTER = 1
 CHARS_UTF8 = 1
-SSML = 0x10
 ENDPAUSE = 0x1000
 
 EVENT_LIST_TERMINATED = 0
@@ -164,10 +163,10 @@ class EspeakLibrary:
         self._lib.espeak_SetParameter(PARAM_VOLUME, volume, 0)
         self._settings = settings
 
-    def synth(self, text: str, sink: Sink, *, ssml: bool = False) -> None:
+    def synth(self, text: str, sink: Sink) -> None:
         """Synthesize ``text``, handing each buffer of audio to ``sink`` as it is made."""
         data = text.replace("\x00", " ").encode("utf-8")
-        flags = CHARS_UTF8 | ENDPAUSE | (SSML if ssml else 0)
+        flags = CHARS_UTF8 | ENDPAUSE
         self._sink = sink
         self._aborted = False
         # Set on every call: another user of the process's libespeak-ng may have replaced it.
