@@ -112,7 +112,6 @@ class TTSConfig(BaseSettings):
     def _enum_to_value(cls, value: object) -> object:
         return value.value if isinstance(value, Voice | TTSModel) else value
 
-    @field_validator("default_speed")
     @classmethod
     def _finite_speed(cls, value: float) -> float:
         if math.isnan(value):
