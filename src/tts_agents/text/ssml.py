@@ -13,7 +13,6 @@ Any other tag is refused with its line and column rather than read aloud or skip
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -24,6 +23,12 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from tts_agents.errors import TTSValidationError
+from tts_agents.text.say_as import BadValue as _BadValue
+from tts_agents.text.say_as import attribute as _attribute
+from tts_agents.text.say_as import label as _label
+from tts_agents.text.say_as import labels as _labels
+from tts_agents.text.say_as import required as _required
+from tts_agents.text.say_as import say_as as _say_as
 from tts_agents.text.segment import Prosody
 
 __all__ = ["Prosody", "Run", "looks_like_ssml", "parse_ssml"]
@@ -40,27 +45,11 @@ _CONTAINERS = frozenset({"speak", "p", "s", "prosody", "emphasis"})
 _LEAVES = frozenset({"break", "mark", "say-as", "sub", "phoneme"})
 
 
-def _labels(names: str, *values: _T) -> dict[str, _T]:
-    return dict(zip(names.split(), values, strict=True))
-
-
 _STRENGTH_MS = _labels("none x-weak weak medium strong x-strong", 0, 100, 200, 400, 700, 1200)
 _RATES = _labels("x-slow slow medium fast x-fast default", 0.5, 0.75, 1.0, 1.5, 2.0, 1.0)
 _PITCHES = _labels("x-low low medium high x-high default", 0.7, 0.85, 1.0, 1.15, 1.3, 1.0)
 _VOLUMES = _labels("silent x-soft soft medium loud x-loud default", 0, 0.25, 0.5, 1, 1.5, 2, 1)
 _EMPHASIS = _labels("strong moderate none reduced", (0.9, 1.3), (0.95, 1.15), (1, 1), (1.05, 0.8))
-_DATE_FORMATS = _labels("mdy dmy ymd md dm ym my y", *"mdy dmy ymd md dm ym my y".split())
-_MONTHS = "January February March April May June July August September October November December"
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "- - twenty thirty forty fifty sixty seventy eighty ninety".split()
-_IRREGULAR_ORDINALS = _labels(
-    "one two three five eight nine twelve",
-    *"first second third fifth eighth ninth twelfth".split(),
-)
-
 _LOOKS_LIKE = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?<speak(?:[\s/>]|$)")
 _TOKEN = re.compile(
     r"<!--.*?-->|<!\[CDATA\[(?P<cdata>.*?)\]\]>|<\?.*?\?>"
@@ -109,10 +98,6 @@ def parse_ssml(source: str) -> list[Run]:
     for token in _scan(source, start):
         walker.feed(token)
     return walker.builder.runs()
-
-
-class _BadValue(Exception):
-    """A value was rejected; the walker adds the tag and the position."""
 
 
 class _Char(NamedTuple):
@@ -388,30 +373,6 @@ class _Walker:
             self.builder.add(char, frame.prosody)
 
 
-def _required(attrib: dict[str, str], name: str) -> str:
-    if name not in attrib:
-        raise _BadValue(f"needs the attribute {name}")
-    return attrib[name]
-
-
-def _attribute(attrib: dict[str, str], name: str, parse: Callable[[str], _T]) -> _T | None:
-    if name not in attrib:
-        return None
-    try:
-        return parse(attrib[name].strip())
-    except _BadValue as exc:
-        raise _BadValue(f"attribute {name}={attrib[name]!r} {exc}") from None
-
-
-def _label(table: dict[str, _T]) -> Callable[[str], _T]:
-    def parse(value: str) -> _T:
-        if value not in table:
-            raise _BadValue(f"is not one of {', '.join(table)}")
-        return table[value]
-
-    return parse
-
-
 def _number(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
@@ -491,101 +452,3 @@ def _duration_ms(value: str) -> int:
     if ms > MAX_BREAK_MS:
         raise _BadValue(f"is over the limit of {MAX_BREAK_MS}ms")
     return round(ms)
-
-
-def _say_as(attrib: dict[str, str], text: str) -> str:
-    kind = _required(attrib, "interpret-as")
-    if kind not in _SAY_AS:
-        raise _BadValue(f"attribute interpret-as={kind!r} is not one of {', '.join(_SAY_AS)}")
-    return _SAY_AS[kind](text, attrib)
-
-
-def _characters(text: str, attrib: dict[str, str]) -> str:
-    return " ".join(char for char in text if not char.isspace())
-
-
-def _cardinal(text: str, attrib: dict[str, str]) -> str:
-    if not re.fullmatch(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?", text):
-        raise _BadValue(f"content {text!r} is not a number")
-    return text.replace(",", "")
-
-
-def _ordinal(text: str, attrib: dict[str, str]) -> str:
-    return _ordinal_words(_whole_number(text))
-
-
-def _whole_number(text: str) -> int:
-    match = re.fullmatch(r"([0-9]{1,3}(?:,[0-9]{3}){1,2}|[0-9]{1,7})(?:st|nd|rd|th)?", text)
-    if match is None or int(match[1].replace(",", "")) > 999_999:
-        raise _BadValue(f"content {text!r} is not a whole number from 0 to 999999")
-    return int(match[1].replace(",", ""))
-
-
-def _date(text: str, attrib: dict[str, str]) -> str:
-    order = _attribute(attrib, "format", _label(_DATE_FORMATS)) or "ymd"
-    parts = re.split(r"[-/.]", text)
-    if len(parts) != len(order) or not all(re.fullmatch("[0-9]{1,4}", part) for part in parts):
-        raise _BadValue(f"content {text!r} is not a date in the format {order}")
-    fields = {letter: int(part) for letter, part in zip(order, parts, strict=True)}
-    year, month, day = fields.get("y"), fields.get("m"), fields.get("d")
-    if month is not None and not 1 <= month <= 12:
-        raise _BadValue(f"content {text!r} has no month {month}")
-    if day is not None and month is not None and not 1 <= day <= _days_in(month, year):
-        raise _BadValue(f"content {text!r} has no day {day} in that month")
-    if month is None:
-        return str(year)
-    name = _MONTHS.split()[month - 1]
-    if day is None:
-        return f"{name} {year}"
-    return f"{name} {_ordinal_words(day)}" + ("" if year is None else f", {year}")
-
-
-def _days_in(month: int, year: int | None) -> int:
-    if month == 2:
-        return 29 if year is None or calendar.isleap(year) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
-def _telephone(text: str, attrib: dict[str, str]) -> str:
-    if not re.fullmatch(r"\+?[0-9().\s-]*[0-9][0-9().\s-]*", text):
-        raise _BadValue(f"content {text!r} is not a telephone number")
-    spoken = ", ".join(" ".join(group) for group in re.findall("[0-9]+", text))
-    return f"plus {spoken}" if text.startswith("+") else spoken
-
-
-_SAY_AS: dict[str, Callable[[str, dict[str, str]], str]] = {
-    "characters": _characters,
-    "spell-out": _characters,
-    "cardinal": _cardinal,
-    "number": _cardinal,
-    "ordinal": _ordinal,
-    "date": _date,
-    "telephone": _telephone,
-}
-
-
-def _cardinal_words(number: int) -> str:
-    thousands, rest = divmod(number, 1000)
-    if not thousands:
-        return _below_thousand(rest)
-    head = f"{_below_thousand(thousands)} thousand"
-    return f"{head} {_below_thousand(rest)}" if rest else head
-
-
-def _below_thousand(number: int) -> str:
-    hundreds, rest = divmod(number, 100)
-    head = f"{_ONES[hundreds]} hundred" if hundreds else ""
-    if rest < 20:
-        tail = _ONES[rest] if rest or not hundreds else ""
-    else:
-        tail = _TENS[rest // 10] + (f"-{_ONES[rest % 10]}" if rest % 10 else "")
-    return f"{head} {tail}".strip()
-
-
-def _ordinal_words(number: int) -> str:
-    words = _cardinal_words(number)
-    cut = max(words.rfind(" "), words.rfind("-")) + 1
-    head, last = words[:cut], words[cut:]
-    if last in _IRREGULAR_ORDINALS:
-        return head + _IRREGULAR_ORDINALS[last]
-    return head + (f"{last[:-1]}ieth" if last.endswith("y") else f"{last}th")
