@@ -60,16 +60,16 @@ async def test_word_marks_point_back_into_the_original_text() -> None:
 
 async def test_ssml_timestamps_point_into_the_ssml_source(transcribe: Transcriber) -> None:
     ssml = (
-        "<speak><s>Please tell me the weather forecast.</s>"
+        "<speak>Please tell me the <emphasis>weather</emphasis> forecast &amp; more."
         '<break time="700ms"/><prosody rate="slow">For tomorrow in London.</prosody></speak>'
     )
     async with TTSAgent() as agent:
         response = await agent.generate_speech(ssml, format="wav")
         plain = await agent.generate_speech(
-            "Please tell me the weather forecast. For tomorrow in London.", format="wav"
+            "Please tell me the weather forecast & more. For tomorrow in London.", format="wav"
         )
     words = [ssml[m.text_start : m.text_end] for m in response.words]
-    assert words[:5] == ["Please", "tell", "me", "the", "weather"]
+    assert words[:8] == ["Please", "tell", "me", "the", "weather", "forecast", "&", "more."]
     assert "<" not in "".join(words)
     assert (response.duration or 0) > (plain.duration or 0) + 0.5  # the break and slow prosody
     assert "forecast" in transcribe(decode(response.audio_data or b""))
@@ -114,3 +114,19 @@ def test_malformed_ssml_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert b"ssml: unknown tag <blink> at line 1, column" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_mid_sentence_prosody_change_stays_one_phrase_for_markup_engines() -> None:
+    from tts_agents.text.ssml_segments import ssml_segments
+
+    ssml = "<speak>Say <emphasis>this</emphasis> &amp; that. <break/>Then more.</speak>"
+    marked = ssml_segments(ssml, markup=True)
+    assert [s.markup for s in marked] == [True, False]
+    first = marked[0]
+    assert first.text.startswith("<speak><prosody") and "&amp;" in first.text
+    for word in ("Say", "this", "that."):
+        begin = first.text.index(word)
+        start, end = first.source_span(begin, begin + len(word))
+        assert ssml[start:end] == word  # words inside the markup map back to the source
+    plain = ssml_segments(ssml, markup=False)
+    assert [s.text for s in plain] == ["Say ", "this ", "& that.", "Then more."]

@@ -16,7 +16,7 @@ from typing import Any
 from tts_agents.audio.formats import FORMATS, FormatSpec, format_from_path, get_format
 from tts_agents.audio.probe import encoded_duration
 from tts_agents.config import TTSConfig
-from tts_agents.engines import Engine, SynthesisOptions, engine_for
+from tts_agents.engines import Capabilities, Engine, SynthesisOptions, engine_for
 from tts_agents.engines.fallback import FallbackEngine, FallbackReport
 from tts_agents.errors import TTSValidationError
 from tts_agents.files import atomic_output
@@ -97,7 +97,7 @@ class TTSAgent:
         (text starting with ``<speak``).
         """
         config = self.config
-        segments, length = self._segments(text, ssml, max_length, self.engine.capabilities.local)
+        segments, length = self._segments(text, ssml, max_length, self.engine.capabilities)
         spec = _choose_format(format, output_path, config.default_format)
         engine = self.engine
         language = language or config.language
@@ -122,12 +122,15 @@ class TTSAgent:
         text: str | bytes | Iterable[str],
         ssml: bool | None,
         max_length: int | None,
-        local_engine: bool,
+        capabilities: Capabilities,
     ) -> tuple[Iterable[Segment], int | None]:
         # A local engine gets a short first segment (first audio in milliseconds); a cloud
         # engine gets requests as large as providers take, since each request costs a
         # round trip and the rate limiter's spacing.
-        sizes = {} if local_engine else {"first_max": REMOTE_SEGMENT, "max_chars": REMOTE_SEGMENT}
+        sizes = {"first_max": REMOTE_SEGMENT, "max_chars": REMOTE_SEGMENT}
+        if capabilities.local:
+            sizes = {}
+        markup = capabilities.prosody_markup
         config = self.config
         if not isinstance(text, str | bytes):
             pieces = validate_pieces(text, security_checks=config.enable_security_checks)
@@ -139,7 +142,7 @@ class TTSAgent:
             security_checks=config.enable_security_checks,
         )
         if looks_like_ssml(checked) if ssml is None else ssml:
-            return ssml_segments(checked), len(checked)
+            return ssml_segments(checked, markup=markup), len(checked)
         return segment_text([checked], **sizes), len(checked)
 
     async def generate_speech(

@@ -146,6 +146,7 @@ class SpeechStream:
         native = min(max(speed, low), high)
         options = replace(
             self.options,
+            markup=segment.markup,
             speed=native,
             pitch=min(max(self.options.pitch * prosody.pitch, 0.0), 2.0),
             volume=min(max(self.options.volume * prosody.volume, 0.0), 2.0),

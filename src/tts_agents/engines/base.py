@@ -22,12 +22,15 @@ class Capabilities:
     (batch runs them in a process pool); remote ones wait on a network.
     ``native_formats`` names the formats (from :mod:`tts_agents.audio.formats`) the engine's
     ``synthesize_encoded(text, options, fmt)`` can stream as the provider's own bytes, so
-    they need no decoding and re-encoding; local engines have none.
+    they need no decoding and re-encoding; local engines have none. ``prosody_markup``
+    engines read ``<speak>``/``<prosody>`` markup when ``SynthesisOptions.markup`` is set,
+    so a sentence whose prosody changes mid-way is still spoken as one sentence.
     """
 
     sample_rate: int
     streaming_output: bool = True
     word_timestamps: bool = False
+    prosody_markup: bool = False
     speed_range: tuple[float, float] = (1.0, 1.0)
     pitch: bool = False
     volume: bool = False
@@ -50,6 +53,7 @@ class SynthesisOptions:
     pitch: float = 1.0
     volume: float = 1.0
     language: str | None = None
+    markup: bool = False
     model: str | None = None
     instructions: str | None = None
 

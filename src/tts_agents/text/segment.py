@@ -47,6 +47,7 @@ class Segment:
     offsets: tuple[int, ...] | None = None
     prosody: Prosody = field(default_factory=Prosody)
     pause_after_ms: int = 0
+    markup: bool = False  # ``text`` is <speak> markup carrying prosody changes inside it
 
     def source_span(self, begin: int, end: int) -> tuple[int, int]:
         """Input offsets of ``text[begin:end]``."""

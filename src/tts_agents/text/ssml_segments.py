@@ -1,24 +1,80 @@
-"""SSML documents as segments: parsed runs, cut like plain text, offsets kept."""
+"""SSML documents as segments: parsed runs, cut like plain text, offsets kept.
+
+Runs with no pause between them belong to one phrase. For an engine that reads prosody
+markup, a phrase whose prosody changes part-way (an emphasized word) becomes one markup
+segment, so the sentence keeps its intonation; for other engines each run is spoken on its
+own. Every character of a markup segment still maps back to the SSML source.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tts_agents.text.segment import Segment, split_segment
-from tts_agents.text.ssml import parse_ssml
+from tts_agents.text.segment import MAX_CHARS, Prosody, Segment, split_segment
+from tts_agents.text.ssml import Run, parse_ssml
 
 __all__ = ["ssml_segments"]
 
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
-def ssml_segments(source: str) -> list[Segment]:
+
+def ssml_segments(source: str, *, markup: bool = False) -> list[Segment]:
     """Parse ``source`` (raising a validation error with the position) into segments."""
-    return list(_segments(source))
+    return list(_segments(parse_ssml(source), markup))
 
 
-def _segments(source: str) -> Iterator[Segment]:
+def _segments(runs: list[Run], markup: bool) -> Iterator[Segment]:
     first = True
-    for run in parse_ssml(source):
-        segment = Segment(run.text, run.offsets[0], run.offsets, run.prosody, run.pause_after_ms)
-        for part in split_segment(segment, first=first):
-            first = first and not part.text.strip()
-            yield part
+    for phrase in _phrases(runs):
+        if markup and len({run.prosody for run in phrase}) > 1:
+            first = False
+            yield _markup_segment(phrase)
+            continue
+        for run in phrase:
+            pause = run.pause_after_ms
+            segment = Segment(run.text, run.offsets[0], run.offsets, run.prosody, pause)
+            for part in split_segment(segment, first=first):
+                first = first and not part.text.strip()
+                yield part
+
+
+def _phrases(runs: list[Run]) -> Iterator[list[Run]]:
+    """Runs joined while no pause separates them and the phrase stays segment-sized."""
+    phrase: list[Run] = []
+    size = 0
+    for run in runs:
+        if phrase and (phrase[-1].pause_after_ms or size + len(run.text) > MAX_CHARS):
+            yield phrase
+            phrase, size = [], 0
+        phrase.append(run)
+        size += len(run.text)
+    if phrase:
+        yield phrase
+
+
+def _markup_segment(phrase: list[Run]) -> Segment:
+    parts: list[str] = []
+    offsets: list[int] = []
+
+    def add(text: str, offset: int) -> None:
+        parts.append(text)
+        offsets.extend([offset] * len(text))
+
+    add("<speak>", phrase[0].offsets[0])
+    for run in phrase:
+        add(_prosody_tag(run.prosody), run.offsets[0])
+        for index, char in enumerate(run.text):
+            add(_ESCAPES.get(char, char), run.offsets[index])
+        add("</prosody>", run.offsets[-1])
+    end = phrase[-1].offsets[-1]
+    add("</speak>", end)
+    offsets.append(end)
+    text = "".join(parts)
+    return Segment(text, offsets[0], tuple(offsets), Prosody(), phrase[-1].pause_after_ms, True)
+
+
+def _prosody_tag(prosody: Prosody) -> str:
+    return (
+        f'<prosody rate="{prosody.rate * 100:.0f}%" pitch="{prosody.pitch * 100:.0f}%" '
+        f'volume="{prosody.volume * 100:.0f}%">'
+    )

@@ -21,6 +21,7 @@ AUDIO_OUTPUT_SYNCHRONOUS = 2
 POS_CHARACTER = 1
 CHARS_UTF8 = 1
 ENDPAUSE = 0x1000
+SSML = 0x10
 
 EVENT_LIST_TERMINATED = 0
 EVENT_WORD = 1
@@ -163,10 +164,10 @@ class EspeakLibrary:
         self._lib.espeak_SetParameter(PARAM_VOLUME, volume, 0)
         self._settings = settings
 
-    def synth(self, text: str, sink: Sink) -> None:
+    def synth(self, text: str, sink: Sink, *, markup: bool = False) -> None:
         """Synthesize ``text``, handing each buffer of audio to ``sink`` as it is made."""
         data = text.replace("\x00", " ").encode("utf-8")
-        flags = CHARS_UTF8 | ENDPAUSE
+        flags = CHARS_UTF8 | ENDPAUSE | (SSML if markup else 0)
         self._sink = sink
         self._aborted = False
         # Set on every call: another user of the process's libespeak-ng may have replaced it.

@@ -36,6 +36,7 @@ class EspeakEngine:
             sample_rate=library.sample_rate,
             streaming_output=True,
             word_timestamps=True,
+            prosody_markup=True,
             speed_range=(_lib.RATE_MIN / _lib.RATE_NORMAL, _lib.RATE_MAX / _lib.RATE_NORMAL),
             pitch=True,
             volume=True,
@@ -97,7 +98,7 @@ class EspeakEngine:
                     _clamp(round(50 * options.pitch), 0, 100),
                     _clamp(round(100 * options.volume), 0, 200),
                 )
-                self._library.synth(text, sink)
+                self._library.synth(text, sink, markup=options.markup)
                 if pending or pending_marks:
                     hand_over()
             except BaseException as exc:  # handed to the consumer, raised there
