@@ -16,7 +16,9 @@ import asyncio
 import hashlib
 import multiprocessing
 import os
-import pickle  # nosec B403 - only our own TTSConfig, hashed for a cache key, never loaded
+
+# pickle only serializes our own TTSConfig into a cache key; nothing is ever unpickled.
+import pickle  # nosec B403
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor

@@ -318,3 +318,46 @@ def _file_text(handle: BinaryIO, ssml: bool | None) -> str | Iterable[str]:
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    engine: EngineOpt = None,
+    ssl_certfile: Annotated[str | None, typer.Option(help="TLS certificate (PEM).")] = None,
+    ssl_keyfile: Annotated[str | None, typer.Option(help="TLS private key (PEM).")] = None,
+    cors_origin: Annotated[
+        list[str] | None, typer.Option(help="Allow browser calls from this origin (repeatable).")
+    ] = None,
+    keys_file: Annotated[
+        str | None, typer.Option(help="File of API keys, one per line (or TTS_AGENTS_API_KEYS).")
+    ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="No API key needed (loopback only).")
+    ] = False,
+) -> None:
+    """Serve OpenAI- and ElevenLabs-compatible speech APIs (extra: server)."""
+    from tts_agents.errors import MissingExtraError
+
+    try:
+        from tts_agents.server.run import build_settings, check_tls_files
+        from tts_agents.server.run import serve as run_server
+    except ImportError as exc:  # a partly installed extra
+        raise MissingExtraError("the speech server", "server") from exc
+
+    check_tls_files(ssl_certfile, ssl_keyfile)
+    settings = build_settings(
+        host=host,
+        engine=engine,
+        cors_origins=cors_origin or [],
+        tls=ssl_certfile is not None,
+        auth=not no_auth,
+        keys_file=keys_file,
+        announce_key=lambda key: notices.print(
+            f"no API key configured; generated one for this run: {key}"
+        ),
+    )
+    run_server(settings, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)

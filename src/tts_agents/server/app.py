@@ -1,0 +1,75 @@
+"""The app factory: one ``TTSAgent`` shared by every route, limits and headers around it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from tts_agents.config import TTSConfig
+from tts_agents.server import (
+    catalog,
+    elevenlabs_routes,
+    health,
+    metrics,
+    openai_routes,
+    stream_input,
+)
+from tts_agents.server.errors import install_error_handlers
+from tts_agents.server.headers import SecurityHeadersMiddleware
+from tts_agents.server.limits import BodyLimitMiddleware, RateLimiter, SynthesisGate
+from tts_agents.server.metrics import Metrics, MetricsMiddleware
+from tts_agents.server.settings import ServerSettings
+from tts_agents.speech import TTSAgent
+
+
+def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastAPI:
+    """The ASGI app for ``settings``, speaking through ``agent``.
+
+    Without ``agent`` one is built (and closed) for ``settings.engine``; a given agent
+    stays the caller's to close.
+
+    OpenAPI docs are off: their page needs inline scripts the CSP forbids, and every route
+    but ``/health`` needs a key.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if agent is not None:
+            app.state.agent = agent
+            yield
+            return
+        async with TTSAgent(TTSConfig(engine=settings.engine) if settings.engine else None) as own:
+            app.state.agent = own
+            yield
+
+    app = FastAPI(
+        title="TTS Agents",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.limiter = RateLimiter()
+    app.state.metrics = Metrics()
+    app.state.gate = SynthesisGate(
+        settings.max_concurrent, settings.max_queue, settings.retry_after_seconds
+    )
+    install_error_handlers(app)
+    for module in (health, openai_routes, elevenlabs_routes, stream_input, catalog, metrics):
+        app.include_router(module.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "xi-api-key"],
+            max_age=600,
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware, tls=settings.tls)
+    return app

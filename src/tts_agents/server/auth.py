@@ -1,0 +1,58 @@
+"""API keys: ``Authorization: Bearer <key>`` (OpenAI) or ``xi-api-key`` (ElevenLabs).
+
+Every route but ``/health`` depends on :func:`require_key`. Keys are compared in constant
+time against every configured key, so timing tells nothing about which one nearly matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from fastapi import Request
+
+from tts_agents.server.errors import ApiProblem
+from tts_agents.server.limits import RateLimiter
+from tts_agents.server.settings import ServerSettings
+
+ANONYMOUS = "-"
+
+
+def presented_key(request: Request) -> str | None:
+    """The key the caller sent, if any."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("xi-api-key") or None
+
+
+def key_is_valid(candidate: str, keys: tuple[str, ...]) -> bool:
+    """Constant-time membership: every key is compared, whatever matches first."""
+    given = candidate.encode()
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(given, key.encode())
+    return matched
+
+
+async def require_key(request: Request) -> str:
+    """FastAPI dependency: the caller's key, after the per-IP and per-key rate limits."""
+    settings: ServerSettings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.limiter
+    client = request.client.host if request.client else "unknown"
+    limiter.check(f"ip:{client}", settings.requests_per_minute_per_ip)
+    if not settings.auth:
+        return ANONYMOUS
+    key = presented_key(request)
+    if key is None or not key_is_valid(key, settings.api_keys):
+        raise ApiProblem(
+            401,
+            "missing or invalid API key",
+            code="invalid_api_key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    # Buckets are named by a digest, so raw keys are not kept in the limiter's table.
+    bucket = hashlib.sha256(key.encode()).hexdigest()
+    limiter.check(f"key:{bucket}", settings.requests_per_minute_per_key)
+    return key

@@ -1,0 +1,160 @@
+"""ElevenLabs-compatible text to speech: ``/v1/text-to-speech/{voice_id}`` and its variants.
+
+``convert`` and ``/stream`` stream the encoded audio; ``/with-timestamps`` answers JSON with
+``audio_base64`` and the character alignment; ``/stream/with-timestamps`` sends one such
+JSON object per line, each with the characters whose timing is final.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from tts_agents.server.auth import require_key
+from tts_agents.server.metrics import synthesis_observer
+from tts_agents.server.output_formats import OutputFormat, parse_output_format
+from tts_agents.server.streaming import collect, start_stream
+from tts_agents.speech import TTSAgent
+from tts_agents.subtitling import alignment
+from tts_agents.synthesis import SpeechStream
+
+router = APIRouter(dependencies=[Depends(require_key)])
+OutputFormatQuery = Query(default=None, alias="output_format")
+
+
+class VoiceSettings(BaseModel):
+    """Voice settings; only ``speed`` changes our output, the rest are accepted."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stability: float | None = None
+    similarity_boost: float | None = None
+    style: float | None = None
+    use_speaker_boost: bool | None = None
+    speed: float | None = Field(default=None, ge=0.25, le=4.0)
+
+
+class TextToSpeechRequest(BaseModel):
+    """The body of every text-to-speech route; unknown keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = Field(min_length=1)
+    model_id: str | None = None
+    language_code: str | None = None
+    voice_settings: VoiceSettings | None = None
+
+
+@router.post("/v1/text-to-speech/{voice_id}", response_model=None)
+@router.post("/v1/text-to-speech/{voice_id}/stream", response_model=None)
+async def convert(
+    voice_id: str,
+    body: TextToSpeechRequest,
+    request: Request,
+    output_format: str | None = OutputFormatQuery,
+) -> StreamingResponse:
+    """Speak ``text`` with ``voice_id``; the audio streams as it is made."""
+    stream = _prepare(request, voice_id, body, parse_output_format(output_format), words=False)
+    observe = synthesis_observer(request, stream)
+    chunks = await start_stream(request.app.state.gate, stream.encoded(), observe)
+    return StreamingResponse(chunks, media_type=stream.format.mime)
+
+
+@router.post("/v1/text-to-speech/{voice_id}/with-timestamps")
+async def convert_with_timestamps(
+    voice_id: str,
+    body: TextToSpeechRequest,
+    request: Request,
+    output_format: str | None = OutputFormatQuery,
+) -> dict[str, Any]:
+    """The whole audio as base64, with per-character start and end times."""
+    stream = _prepare(request, voice_id, body, parse_output_format(output_format), words=True)
+    observe = synthesis_observer(request, stream)
+    audio = await collect(request.app.state.gate, stream.encoded(), observe)
+    timing = _alignment(stream, len(body.text))
+    return {"audio_base64": base64.b64encode(audio).decode(), **_timing_fields(timing)}
+
+
+@router.post("/v1/text-to-speech/{voice_id}/stream/with-timestamps", response_model=None)
+async def stream_with_timestamps(
+    voice_id: str,
+    body: TextToSpeechRequest,
+    request: Request,
+    output_format: str | None = OutputFormatQuery,
+) -> StreamingResponse:
+    """Newline-delimited JSON: audio chunks with the alignment known so far."""
+    stream = _prepare(request, voice_id, body, parse_output_format(output_format), words=True)
+    observe = synthesis_observer(request, stream)
+    lines = await start_stream(
+        request.app.state.gate, _timed_lines(stream, len(body.text)), observe
+    )
+    return StreamingResponse(lines, media_type="application/x-ndjson")
+
+
+def _prepare(
+    request: Request, voice_id: str, body: TextToSpeechRequest, output: OutputFormat, words: bool
+) -> SpeechStream:
+    agent: TTSAgent = request.app.state.agent
+    speed = body.voice_settings.speed if body.voice_settings else None
+    stream = agent.prepare(
+        body.text,
+        voice=voice_id,
+        format=output.base,
+        speed=speed,
+        language=body.language_code,
+        sample_rate=output.sample_rate,
+        max_length=request.app.state.settings.max_input_chars,
+        collect_words=words,
+    )
+    stream.format = output.spec  # same codec family, with ElevenLabs' bit rate or G.711
+    return stream
+
+
+Timing = tuple[list[str], list[float], list[float]]
+
+
+def _alignment(stream: SpeechStream, length: int, start: int = 0, end: int | None = None) -> Timing:
+    if stream.text is None:  # SSML: no plain text to align against
+        return [], [], []
+    timing = alignment(stream.text, stream.words, stream.sample_rate, stream.samples)
+    stop = length if end is None else end
+    return (
+        timing.characters[start:stop],
+        timing.character_start_times[start:stop],
+        timing.character_end_times[start:stop],
+    )
+
+
+def _timing_fields(timing: Timing) -> dict[str, Any]:
+    characters, starts, ends = timing
+    block = {
+        "characters": characters,
+        "character_start_times_seconds": [round(t, 4) for t in starts],
+        "character_end_times_seconds": [round(t, 4) for t in ends],
+    }
+    return {"alignment": block, "normalized_alignment": block}
+
+
+async def _timed_lines(stream: SpeechStream, length: int) -> AsyncIterator[bytes]:
+    done = 0
+    async with aclosing(stream.encoded()) as chunks:
+        async for chunk in chunks:
+            # Characters before the latest word's start have final times; that word's end
+            # is only known when the next word starts or the audio ends.
+            final = stream.words[-1].text_start if stream.words else 0
+            timing = _alignment(stream, length, done, max(final, done))
+            done = max(final, done)
+            yield _line(chunk, timing)
+    yield _line(b"", _alignment(stream, length, done))
+
+
+def _line(audio: bytes, timing: Timing) -> bytes:
+    payload = {"audio_base64": base64.b64encode(audio).decode(), **_timing_fields(timing)}
+    return json.dumps(payload, separators=(",", ":")).encode() + b"\n"

@@ -1,0 +1,119 @@
+"""OpenAI-compatible speech API: ``POST /v1/audio/speech`` and ``GET /v1/audio/voices``.
+
+``stream_format="audio"`` streams the encoded bytes as they are made; ``"sse"`` sends
+``speech.audio.delta`` events with base64 chunks, then one ``speech.audio.done`` with usage.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import replace
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from tts_agents.audio.formats import get_format
+from tts_agents.server.auth import require_key
+from tts_agents.server.metrics import synthesis_observer
+from tts_agents.server.streaming import start_stream
+from tts_agents.speech import TTSAgent
+from tts_agents.synthesis import SpeechStream
+
+OPENAI_RATE = 24000  # OpenAI's pcm and wav are 24 kHz mono; the other formats follow suit
+ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+
+router = APIRouter(dependencies=[Depends(require_key)])
+
+
+class VoiceRef(BaseModel):
+    """A voice given as an object (``{"id": "..."}``), as newer SDKs may send it."""
+
+    id: str
+
+
+class SpeechRequest(BaseModel):
+    """The body of ``POST /v1/audio/speech``; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1)
+    input: str = Field(min_length=1)
+    voice: str | VoiceRef
+    instructions: str | None = None
+    response_format: ResponseFormat = "mp3"
+    speed: float = Field(default=1.0, ge=0.25, le=4.0)
+    stream_format: Literal["audio", "sse"] = "audio"
+
+    @property
+    def voice_name(self) -> str:
+        """The voice as a plain name."""
+        return self.voice.id if isinstance(self.voice, VoiceRef) else self.voice
+
+
+@router.post("/v1/audio/speech", response_model=None)
+async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
+    """Speak ``input``; stream the audio (or SSE events) as it is made."""
+    stream = _prepare(request.app.state.agent, body, request.app.state.settings.max_input_chars)
+    gate = request.app.state.gate
+    if body.stream_format == "sse":
+        observe = synthesis_observer(request, stream)
+        events = await start_stream(gate, _sse_events(stream, body.input), observe)
+        return StreamingResponse(events, media_type="text/event-stream")
+    chunks = await start_stream(gate, stream.encoded(), synthesis_observer(request, stream))
+    return StreamingResponse(chunks, media_type=stream.format.mime)
+
+
+@router.get("/v1/audio/voices")
+async def list_voices(request: Request) -> dict[str, Any]:
+    """The engine's voices (the OpenAI names always work)."""
+    agent: TTSAgent = request.app.state.agent
+    voices = await agent.list_voices()
+    return {
+        "object": "list",
+        "data": [
+            {"id": v.id, "object": "voice", "name": v.name, "languages": list(v.languages)}
+            for v in voices
+        ],
+    }
+
+
+def _prepare(agent: TTSAgent, body: SpeechRequest, max_chars: int) -> SpeechStream:
+    rate = None if body.response_format == "opus" else OPENAI_RATE
+    spec = get_format(body.response_format)
+    stream = agent.prepare(
+        body.input,
+        voice=body.voice_name,
+        format=spec.name,
+        speed=body.speed,
+        sample_rate=spec.output_rate(rate, OPENAI_RATE),
+        max_length=max_chars,
+        collect_words=False,
+    )
+    # Cloud engines use the model and instructions; local ones ignore them.
+    stream.options = replace(stream.options, model=body.model, instructions=body.instructions)
+    return stream
+
+
+async def _sse_events(stream: SpeechStream, text: str) -> AsyncIterator[bytes]:
+    async with aclosing(stream.encoded()) as chunks:
+        async for chunk in chunks:
+            delta = {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()}
+            yield _event(delta)
+    input_tokens = max(1, math.ceil(len(text) / 4))  # an estimate: we have no tokenizer
+    output_tokens = max(1, math.ceil(stream.duration * 50))
+    usage = {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+    yield _event({"type": "speech.audio.done", "usage": usage})
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()

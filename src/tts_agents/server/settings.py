@@ -1,0 +1,67 @@
+"""Server settings: who may call, from where, and how much."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from tts_agents.errors import TTSConfigError
+
+KEYS_ENV = "TTS_AGENTS_API_KEYS"
+KEYS_FILE_ENV = "TTS_AGENTS_API_KEYS_FILE"
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What the server accepts; frozen so a running app never changes under a request.
+
+    ``api_keys`` empty with ``auth`` on means nobody gets in: :func:`resolve_keys` fills it.
+    Rates are per minute; ``max_concurrent`` syntheses run at once and ``max_queue`` more
+    may wait, beyond that requests get 503.
+    """
+
+    api_keys: tuple[str, ...] = ()
+    auth: bool = True
+    engine: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    tls: bool = False
+    max_body_bytes: int = 64 * 1024
+    max_input_chars: int = 4096
+    max_ws_message_bytes: int = 64 * 1024
+    requests_per_minute_per_key: int = 600
+    requests_per_minute_per_ip: int = 600
+    max_concurrent: int = 4
+    max_queue: int = 32
+    retry_after_seconds: int = 1
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only listens on this machine."""
+    return host in _LOOPBACK or host.startswith("127.")
+
+
+def keys_from_environment(keys_file: str | Path | None = None) -> tuple[str, ...]:
+    """Keys from ``TTS_AGENTS_API_KEYS`` (comma-separated) and a keys file (one per line)."""
+    keys = [key.strip() for key in os.environ.get(KEYS_ENV, "").split(",")]
+    path = keys_file or os.environ.get(KEYS_FILE_ENV)
+    if path:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise TTSConfigError(f"cannot read the API keys file: {exc.strerror}") from None
+        keys += [line.strip() for line in lines if not line.lstrip().startswith("#")]
+    return tuple(dict.fromkeys(key for key in keys if key))
+
+
+def generate_key() -> str:
+    """A fresh random API key."""
+    return "tts-" + secrets.token_urlsafe(32)
+
+
+def check_no_auth(host: str, auth: bool) -> None:
+    """Refuse an open server anywhere but loopback."""
+    if not auth and not is_loopback(host):
+        raise TTSConfigError(f"--no-auth is only allowed on a loopback address, not {host!r}")
