@@ -103,3 +103,20 @@ async def test_sample_rate_a_codec_cannot_do_is_refused() -> None:
             TTSValidationError, match="sample_rate: 44100 Hz is not possible for opus"
         ):
             agent.prepare(SENTENCE, format="opus", sample_rate=44100)
+
+
+@pytest.mark.parametrize(("fmt", "container"), [("ulaw", "mulaw"), ("alaw", "alaw")])
+async def test_g711_telephony_formats(
+    fmt: str, container: str, tmp_path: Path, reference_pcm: tuple[bytes, float]
+) -> None:
+    async with TTSAgent() as agent:
+        response = await agent.generate_speech(SENTENCE, format=fmt, output_path=tmp_path / "x")
+    assert response.format == AudioFormat(fmt) and response.sample_rate == 8000
+    assert response.file_path == tmp_path / f"x.{fmt}"
+    data = response.file_path.read_bytes()
+    assert abs(len(data) / 8000 - reference_pcm[1]) < 0.05  # one byte per sample
+    import av
+
+    with av.open(str(response.file_path), format=container, options={"sample_rate": "8000"}) as f:
+        frames = list(f.decode(audio=0))
+    assert sum(frame.samples for frame in frames) == len(data)

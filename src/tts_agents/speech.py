@@ -78,7 +78,7 @@ class TTSAgent:
         text: str | bytes | Iterable[str],
         *,
         voice: str | Voice | None = None,
-        format: str | AudioFormat | None = None,
+        format: str | AudioFormat | FormatSpec | None = None,
         speed: float | None = None,
         language: str | None = None,
         sample_rate: int | None = None,
@@ -88,13 +88,16 @@ class TTSAgent:
         output_path: str | Path | None = None,
         max_length: int | None = None,
         collect_words: bool = True,
+        model: str | None = None,
+        instructions: str | None = None,
     ) -> SpeechStream:
         """Validate a request and return the stream that will produce it.
 
         ``text`` is a string, or an iterable of string pieces (a file read block by block:
         checked as it streams, never held whole). ``max_length`` overrides the config's
         per-request limit for strings; ``-1`` means no limit. ``ssml=None`` detects SSML
-        (text starting with ``<speak``).
+        (text starting with ``<speak``). ``format`` may be a :class:`FormatSpec` with its own
+        bit rate. ``model`` and ``instructions`` go to cloud engines; local ones ignore them.
         """
         config = self.config
         segments, length = self._segments(text, ssml, max_length, self.engine.capabilities)
@@ -107,6 +110,8 @@ class TTSAgent:
             pitch=validate_range(pitch, "pitch", 0.0, 2.0),
             volume=validate_range(volume, "volume", 0.0, 2.0),
             language=language,
+            model=model,
+            instructions=instructions,
         )
         rate = spec.output_rate(sample_rate or config.sample_rate, engine.capabilities.sample_rate)
         stream = SpeechStream(engine, segments, options, spec, rate, collect_words=collect_words)
@@ -306,8 +311,12 @@ class TTSAgent:
 
 
 def _choose_format(
-    requested: str | AudioFormat | None, path: str | Path | None, default: AudioFormat
+    requested: str | AudioFormat | FormatSpec | None,
+    path: str | Path | None,
+    default: AudioFormat,
 ) -> FormatSpec:
+    if isinstance(requested, FormatSpec):
+        return requested
     if requested is not None:
         return get_format(requested)
     if path is not None and str(path) != "-":

@@ -26,6 +26,7 @@ from tts_agents.text.validation import MAX_SPEED, MIN_SPEED
 from tts_agents.types import AudioChunk, WordMark
 
 _SPEED_EPSILON = 1e-3
+_FIRST_PIECE_MS = 150  # audio encoded before the first bytes are handed out
 WordSink = Callable[[Sequence[WordMark]], None]
 
 
@@ -90,11 +91,17 @@ class SpeechStream:
                         sink.write(data)
             return
         encoder = create_encoder(self.format, self.sample_rate, sink)
+        first = True
         async with aclosing(self.pcm()) as chunks:
             async for chunk in chunks:
-                data = encoder.encode(chunk.pcm)
-                if data:
-                    yield data
+                # The first bytes leave after a short piece is encoded, not a whole chunk:
+                # slow encoders (mp3) would otherwise hold them back by ~0.5 s of audio.
+                pieces = _split_first(chunk.pcm, self.sample_rate) if first else (chunk.pcm,)
+                first = False
+                for piece in pieces:
+                    data = encoder.encode(piece)
+                    if data:
+                        yield data
         tail = encoder.finish()
         if tail:
             yield tail
@@ -160,15 +167,24 @@ class SpeechStream:
             self._resampler = Resampler(source_rate, self.sample_rate)
         return self._resampler.process(pcm)
 
-    def _count(self, pcm: bytes, marks: tuple[WordMark, ...] = ()) -> AudioChunk:
-        chunk = AudioChunk(pcm, self.sample_rate, marks)
-        self.samples += chunk.samples
+    def record(self, samples: int, marks: Sequence[WordMark] = ()) -> None:
+        """Count audio made for this stream (here, or by a worker process speaking it)."""
+        self.samples += samples
         if marks:
             if self.collect_words:
                 self.words.extend(marks)
             if self.on_words is not None:
                 self.on_words(marks)
+
+    def _count(self, pcm: bytes, marks: tuple[WordMark, ...] = ()) -> AudioChunk:
+        chunk = AudioChunk(pcm, self.sample_rate, marks)
+        self.record(chunk.samples, marks)
         return chunk
+
+
+def _split_first(pcm: bytes, sample_rate: int) -> tuple[bytes, ...]:
+    cut = 2 * (sample_rate * _FIRST_PIECE_MS // 1000)
+    return (pcm[:cut], pcm[cut:]) if len(pcm) > 2 * cut else (pcm,)
 
 
 def _map_mark(mark: WordMark, segment: Segment, base: int, scale: float) -> WordMark:

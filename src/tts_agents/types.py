@@ -40,6 +40,8 @@ class AudioFormat(_StrEnum):
     FLAC = "flac"
     WAV = "wav"
     PCM = "pcm"
+    ULAW = "ulaw"  # G.711 mu-law, 8 kHz, headerless (telephony)
+    ALAW = "alaw"  # G.711 A-law, 8 kHz, headerless
 
 
 class TTSModel(_StrEnum):

@@ -77,6 +77,9 @@ FORMATS: dict[str, FormatSpec] = {
         FormatSpec("flac", "flac", "audio/flac", "flac", "flac"),
         FormatSpec("wav", "wav", "audio/wav"),
         FormatSpec("pcm", "pcm", "audio/pcm"),
+        # G.711 for telephony: headerless 8-bit companded samples at 8 kHz.
+        FormatSpec("ulaw", "ulaw", "audio/basic", "mulaw", "pcm_mulaw", None, (8000,)),
+        FormatSpec("alaw", "alaw", "audio/x-alaw-basic", "alaw", "pcm_alaw", None, (8000,)),
     )
 }
 

@@ -11,17 +11,12 @@ DEFAULT_OUTPUT_FORMAT = "mp3_44100_128"
 _MP3 = {(22050, 32), (24000, 48)} | {(44100, kbps) for kbps in (32, 64, 96, 128, 192)}
 _PCM_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 _OPUS_KBPS = (32, 64, 96, 128, 192)
-_G711 = {
-    "ulaw": FormatSpec("ulaw", "ulaw", "audio/basic", "mulaw", "pcm_mulaw", None, (8000,)),
-    "alaw": FormatSpec("alaw", "alaw", "audio/x-alaw-basic", "alaw", "pcm_alaw", None, (8000,)),
-}
 
 
 @dataclass(frozen=True)
 class OutputFormat:
-    """What to encode: ``base`` is the format the agent prepares, ``spec`` what is written."""
+    """What to encode (with ElevenLabs' bit rate where it names one), and at what rate."""
 
-    base: str
     spec: FormatSpec
     sample_rate: int
 
@@ -35,13 +30,13 @@ def parse_output_format(value: str | None) -> OutputFormat:
         raise _unsupported(text)
     rate, kbps = int(rate_text), int(kbps_text or 0)
     if codec == "mp3" and (rate, kbps) in _MP3:
-        return OutputFormat("mp3", replace(get_format("mp3"), bit_rate=kbps * 1000), rate)
+        return OutputFormat(replace(get_format("mp3"), bit_rate=kbps * 1000), rate)
     if codec == "opus" and rate == 48000 and kbps in _OPUS_KBPS:
-        return OutputFormat("opus", replace(get_format("opus"), bit_rate=kbps * 1000), rate)
+        return OutputFormat(replace(get_format("opus"), bit_rate=kbps * 1000), rate)
     if codec in ("pcm", "wav") and rate in _PCM_RATES and not kbps:
-        return OutputFormat(codec, get_format(codec), rate)
-    if codec in _G711 and rate == 8000 and not kbps:
-        return OutputFormat("pcm", _G711[codec], rate)
+        return OutputFormat(get_format(codec), rate)
+    if codec in ("ulaw", "alaw") and rate == 8000 and not kbps:
+        return OutputFormat(get_format(codec), rate)
     raise _unsupported(text)
 
 

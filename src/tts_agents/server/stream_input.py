@@ -169,7 +169,7 @@ class _Session:
         stream = self.agent.prepare(
             text,
             voice=self.voice,
-            format=self.output.base,
+            format=self.output.spec,
             speed=self.speed,
             sample_rate=self.output.sample_rate,
             max_length=self.settings.max_input_chars,
