@@ -20,9 +20,10 @@ KEY = "test-key-elevenlabs"
 TEXT = "Hello there, this is a test."
 
 
-@pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    with running_server(create_app(ServerSettings(api_keys=(KEY,)))) as base:
+@pytest.fixture(scope="module", params=[0, 1], ids=["in-process", "worker-pool"])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    settings = ServerSettings(api_keys=(KEY,), synthesis_workers=request.param)
+    with running_server(create_app(settings)) as base:
         yield base
 
 

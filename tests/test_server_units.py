@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -79,24 +80,24 @@ def test_bad_cors_origin_refused(origin: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "base", "codec", "rate", "bit_rate"),
+    ("value", "name", "codec", "rate", "bit_rate"),
     [
         (None, "mp3", "libmp3lame", 44100, 128_000),
         ("mp3_22050_32", "mp3", "libmp3lame", 22050, 32_000),
         ("mp3_44100_192", "mp3", "libmp3lame", 44100, 192_000),
         ("pcm_8000", "pcm", None, 8000, None),
         ("pcm_48000", "pcm", None, 48000, None),
-        ("ulaw_8000", "pcm", "pcm_mulaw", 8000, None),
-        ("alaw_8000", "pcm", "pcm_alaw", 8000, None),
+        ("ulaw_8000", "ulaw", "pcm_mulaw", 8000, None),
+        ("alaw_8000", "alaw", "pcm_alaw", 8000, None),
         ("opus_48000_96", "opus", "libopus", 48000, 96_000),
     ],
 )
 def test_parse_output_format(
-    value: str | None, base: str, codec: str | None, rate: int, bit_rate: int | None
+    value: str | None, name: str, codec: str | None, rate: int, bit_rate: int | None
 ) -> None:
     parsed = parse_output_format(value)
-    assert (parsed.base, parsed.spec.codec, parsed.sample_rate, parsed.spec.bit_rate) == (
-        base,
+    assert (parsed.spec.name, parsed.spec.codec, parsed.sample_rate, parsed.spec.bit_rate) == (
+        name,
         codec,
         rate,
         bit_rate,
@@ -179,3 +180,16 @@ async def test_an_error_before_the_first_item_frees_the_slot() -> None:
     with pytest.raises(UnsupportedFormatError):
         await start_stream(gate, failing())
     assert not gate.busy
+
+
+def test_serve_uses_worker_processes_for_the_offline_engine() -> None:
+    from tts_agents.server.run import build_settings
+
+    common = {"host": "127.0.0.1", "cors_origins": [], "tls": False, "auth": True}
+    common |= {"keys_file": None, "announce_key": lambda key: None}
+    pooled = build_settings(engine=None, **common)
+    assert pooled.synthesis_workers == min(os.cpu_count() or 1, 4)
+    assert pooled.max_concurrent >= 64  # fair scheduling: many requests may be in flight
+    assert build_settings(engine="openai", **common).synthesis_workers == 0
+    in_process = build_settings(engine=None, workers=0, **common)
+    assert (in_process.synthesis_workers, in_process.max_concurrent) == (0, 4)

@@ -26,10 +26,12 @@ _PATTERNS = (
     re.compile(r"\bsk-[A-Za-z0-9_\-*]{3,}"),
     # ElevenLabs keys (sk_ + hex) and other underscore-prefixed secret keys.
     re.compile(r"\bsk_[A-Za-z0-9]{8,}"),
-    # Credentials after a header or parameter name; the name itself is kept.
+    # Credentials after a header or parameter name (also in URL query strings); the name
+    # itself is kept.
     re.compile(
-        r"(?i)(\bbearer\s+|\b(?:xi-api-key|api[_-]?key|authorization|"
-        r"access[_-]?token|secret)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)[^\s\"',;}]+"
+        r"(?i)(\bbearer\s+|\b(?:xi[-_]api[-_]key|api[_-]?key|authorization|"
+        r"access[_-]?token|token|secret|signature|conversation_signature|login)"
+        r"[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)[^\s\"',;}&]+"
     ),
     # Legacy 32-hex ElevenLabs keys and long opaque tokens of any provider.
     re.compile(r"\b[a-fA-F0-9]{32}\b"),

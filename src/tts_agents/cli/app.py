@@ -338,6 +338,12 @@ def serve(
     no_auth: Annotated[
         bool, typer.Option("--no-auth", help="No API key needed (loopback only).")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Synthesis processes for the offline engine (default: one per core)."
+        ),
+    ] = None,
 ) -> None:
     """Serve OpenAI- and ElevenLabs-compatible speech APIs (extra: server)."""
     from tts_agents.errors import MissingExtraError
@@ -356,6 +362,7 @@ def serve(
         tls=ssl_certfile is not None,
         auth=not no_auth,
         keys_file=keys_file,
+        workers=workers,
         announce_key=lambda key: notices.print(
             f"no API key configured; generated one for this run: {key}"
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -17,11 +17,13 @@ from tts_agents.server import (
     openai_routes,
     stream_input,
 )
+from tts_agents.server.access_log import protect_access_logs
 from tts_agents.server.errors import install_error_handlers
 from tts_agents.server.headers import SecurityHeadersMiddleware
 from tts_agents.server.limits import BodyLimitMiddleware, RateLimiter, SynthesisGate
 from tts_agents.server.metrics import Metrics, MetricsMiddleware
 from tts_agents.server.settings import ServerSettings
+from tts_agents.server.synthesis_pool import SynthesisPool
 from tts_agents.speech import TTSAgent
 
 
@@ -37,12 +39,14 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if agent is not None:
-            app.state.agent = agent
-            yield
-            return
-        async with TTSAgent(TTSConfig(engine=settings.engine) if settings.engine else None) as own:
-            app.state.agent = own
+        protect_access_logs(settings.api_keys)  # uvicorn has configured logging by now
+        async with AsyncExitStack() as stack:
+            if agent is None:
+                config = TTSConfig(engine=settings.engine) if settings.engine else None
+                app.state.agent = await stack.enter_async_context(TTSAgent(config))
+            else:
+                app.state.agent = agent
+            app.state.pool = await _start_pool(settings, app.state.agent, stack)
             yield
 
     app = FastAPI(
@@ -73,3 +77,15 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeadersMiddleware, tls=settings.tls)
     return app
+
+
+async def _start_pool(
+    settings: ServerSettings, agent: TTSAgent, stack: AsyncExitStack
+) -> SynthesisPool | None:
+    """Worker processes for the offline engine, when the settings ask for them."""
+    if settings.synthesis_workers < 1 or agent.engine.name != "espeak":
+        return None
+    pool = SynthesisPool(settings.synthesis_workers)
+    stack.push_async_callback(pool.aclose)
+    await pool.start()
+    return pool

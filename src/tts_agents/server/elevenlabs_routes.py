@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tts_agents.server.auth import require_key
 from tts_agents.server.metrics import synthesis_observer
-from tts_agents.server.output_formats import OutputFormat, parse_output_format
+from tts_agents.server.output_formats import parse_output_format
+from tts_agents.server.speech_job import SpeechJob
 from tts_agents.server.streaming import collect, start_stream
-from tts_agents.speech import TTSAgent
+from tts_agents.server.synthesis_pool import encoded_audio
 from tts_agents.subtitling import alignment
 from tts_agents.synthesis import SpeechStream
 
@@ -61,9 +62,9 @@ async def convert(
     output_format: str | None = OutputFormatQuery,
 ) -> StreamingResponse:
     """Speak ``text`` with ``voice_id``; the audio streams as it is made."""
-    stream = _prepare(request, voice_id, body, parse_output_format(output_format), words=False)
+    stream, audio = _prepare(request, voice_id, body, output_format, words=False)
     observe = synthesis_observer(request, stream)
-    chunks = await start_stream(request.app.state.gate, stream.encoded(), observe)
+    chunks = await start_stream(request.app.state.gate, audio, observe)
     return StreamingResponse(chunks, media_type=stream.format.mime)
 
 
@@ -75,9 +76,9 @@ async def convert_with_timestamps(
     output_format: str | None = OutputFormatQuery,
 ) -> dict[str, Any]:
     """The whole audio as base64, with per-character start and end times."""
-    stream = _prepare(request, voice_id, body, parse_output_format(output_format), words=True)
+    stream, chunks = _prepare(request, voice_id, body, output_format, words=True)
     observe = synthesis_observer(request, stream)
-    audio = await collect(request.app.state.gate, stream.encoded(), observe)
+    audio = await collect(request.app.state.gate, chunks, observe)
     timing = _alignment(stream, len(body.text))
     return {"audio_base64": base64.b64encode(audio).decode(), **_timing_fields(timing)}
 
@@ -90,31 +91,35 @@ async def stream_with_timestamps(
     output_format: str | None = OutputFormatQuery,
 ) -> StreamingResponse:
     """Newline-delimited JSON: audio chunks with the alignment known so far."""
-    stream = _prepare(request, voice_id, body, parse_output_format(output_format), words=True)
+    stream, audio = _prepare(request, voice_id, body, output_format, words=True)
     observe = synthesis_observer(request, stream)
     lines = await start_stream(
-        request.app.state.gate, _timed_lines(stream, len(body.text)), observe
+        request.app.state.gate, _timed_lines(audio, stream, len(body.text)), observe
     )
     return StreamingResponse(lines, media_type="application/x-ndjson")
 
 
 def _prepare(
-    request: Request, voice_id: str, body: TextToSpeechRequest, output: OutputFormat, words: bool
-) -> SpeechStream:
-    agent: TTSAgent = request.app.state.agent
-    speed = body.voice_settings.speed if body.voice_settings else None
-    stream = agent.prepare(
+    request: Request,
+    voice_id: str,
+    body: TextToSpeechRequest,
+    output_format: str | None,
+    words: bool,
+) -> tuple[SpeechStream, AsyncIterator[bytes]]:
+    """The validated stream (it counts samples and words) and its encoded audio."""
+    output = parse_output_format(output_format)
+    job = SpeechJob(
         body.text,
         voice=voice_id,
-        format=output.base,
-        speed=speed,
+        format=output.spec,
+        speed=body.voice_settings.speed if body.voice_settings else None,
         language=body.language_code,
         sample_rate=output.sample_rate,
         max_length=request.app.state.settings.max_input_chars,
         collect_words=words,
     )
-    stream.format = output.spec  # same codec family, with ElevenLabs' bit rate or G.711
-    return stream
+    stream = job.prepare(request.app.state.agent)
+    return stream, encoded_audio(request.app.state.pool, job, stream)
 
 
 Timing = tuple[list[str], list[float], list[float]]
@@ -142,9 +147,11 @@ def _timing_fields(timing: Timing) -> dict[str, Any]:
     return {"alignment": block, "normalized_alignment": block}
 
 
-async def _timed_lines(stream: SpeechStream, length: int) -> AsyncIterator[bytes]:
+async def _timed_lines(
+    audio: AsyncIterator[bytes], stream: SpeechStream, length: int
+) -> AsyncIterator[bytes]:
     done = 0
-    async with aclosing(stream.encoded()) as chunks:
+    async with aclosing(audio) as chunks:
         async for chunk in chunks:
             # Characters before the latest word's start have final times; that word's end
             # is only known when the next word starts or the audio ends.

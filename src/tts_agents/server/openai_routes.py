@@ -11,7 +11,6 @@ import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import replace
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from tts_agents.audio.formats import get_format
 from tts_agents.server.auth import require_key
 from tts_agents.server.metrics import synthesis_observer
+from tts_agents.server.speech_job import SpeechJob
 from tts_agents.server.streaming import start_stream
+from tts_agents.server.synthesis_pool import encoded_audio
 from tts_agents.speech import TTSAgent
 from tts_agents.synthesis import SpeechStream
 
@@ -59,13 +60,14 @@ class SpeechRequest(BaseModel):
 @router.post("/v1/audio/speech", response_model=None)
 async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     """Speak ``input``; stream the audio (or SSE events) as it is made."""
-    stream = _prepare(request.app.state.agent, body, request.app.state.settings.max_input_chars)
-    gate = request.app.state.gate
+    job = _job(body, request.app.state.settings.max_input_chars)
+    stream = job.prepare(request.app.state.agent)
+    audio = encoded_audio(request.app.state.pool, job, stream)
+    gate, observe = request.app.state.gate, synthesis_observer(request, stream)
     if body.stream_format == "sse":
-        observe = synthesis_observer(request, stream)
-        events = await start_stream(gate, _sse_events(stream, body.input), observe)
+        events = await start_stream(gate, _sse_events(audio, stream, body.input), observe)
         return StreamingResponse(events, media_type="text/event-stream")
-    chunks = await start_stream(gate, stream.encoded(), synthesis_observer(request, stream))
+    chunks = await start_stream(gate, audio, observe)
     return StreamingResponse(chunks, media_type=stream.format.mime)
 
 
@@ -83,25 +85,25 @@ async def list_voices(request: Request) -> dict[str, Any]:
     }
 
 
-def _prepare(agent: TTSAgent, body: SpeechRequest, max_chars: int) -> SpeechStream:
+def _job(body: SpeechRequest, max_chars: int) -> SpeechJob:
     rate = None if body.response_format == "opus" else OPENAI_RATE
     spec = get_format(body.response_format)
-    stream = agent.prepare(
+    return SpeechJob(
         body.input,
         voice=body.voice_name,
-        format=spec.name,
+        format=spec,
         speed=body.speed,
         sample_rate=spec.output_rate(rate, OPENAI_RATE),
         max_length=max_chars,
-        collect_words=False,
+        model=body.model,  # cloud engines use the model and instructions; local ones don't
+        instructions=body.instructions,
     )
-    # Cloud engines use the model and instructions; local ones ignore them.
-    stream.options = replace(stream.options, model=body.model, instructions=body.instructions)
-    return stream
 
 
-async def _sse_events(stream: SpeechStream, text: str) -> AsyncIterator[bytes]:
-    async with aclosing(stream.encoded()) as chunks:
+async def _sse_events(
+    audio: AsyncIterator[bytes], stream: SpeechStream, text: str
+) -> AsyncIterator[bytes]:
+    async with aclosing(audio) as chunks:
         async for chunk in chunks:
             delta = {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()}
             yield _event(delta)

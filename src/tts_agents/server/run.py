@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,10 +27,13 @@ def build_settings(
     auth: bool,
     keys_file: str | None,
     announce_key: Callable[[str], None],
+    workers: int | None = None,
 ) -> ServerSettings:
     """Settings for a server on ``host``; with no key configured one is made and announced.
 
-    Never an open server by default: ``auth=False`` is refused off loopback.
+    Never an open server by default: ``auth=False`` is refused off loopback. ``workers``
+    synthesis processes serve the offline engine (None: one per core, at most 4); since
+    they serve new requests first, many requests may be in flight at once.
     """
     check_no_auth(host, auth)
     keys = keys_from_environment(keys_file) if auth else ()
@@ -42,7 +46,12 @@ def build_settings(
             raise TTSConfigError(
                 f"--cors-origin must be a full origin like https://host, not {origin!r}"
             )
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if engine in (None, "espeak") else 0
+    pooled = {"max_concurrent": 64, "max_queue": 256} if workers else {}
     return ServerSettings(
+        synthesis_workers=workers,
+        **pooled,
         api_keys=keys, auth=auth, engine=engine, cors_origins=tuple(cors_origins), tls=tls
     )
 

@@ -20,7 +20,8 @@ class ServerSettings:
 
     ``api_keys`` empty with ``auth`` on means nobody gets in: :func:`resolve_keys` fills it.
     Rates are per minute; ``max_concurrent`` syntheses run at once and ``max_queue`` more
-    may wait, beyond that requests get 503.
+    may wait, beyond that requests get 503. ``synthesis_workers`` > 0 speaks requests for
+    the local engine in that many worker processes, new requests first (0: in-process).
     """
 
     api_keys: tuple[str, ...] = ()
@@ -36,6 +37,7 @@ class ServerSettings:
     max_concurrent: int = 4
     max_queue: int = 32
     retry_after_seconds: int = 1
+    synthesis_workers: int = 0
 
 
 def is_loopback(host: str) -> bool:

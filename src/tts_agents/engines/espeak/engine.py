@@ -19,6 +19,7 @@ from tts_agents.types import AudioChunk, VoiceInfo, WordMark
 
 _WINDOW = 32  # chunks (~0.5 s each, ~22 KB) in flight between the espeak thread and the loop
 _BATCH_MS = 500  # audio gathered per chunk after the first
+_UNBOUNDED = 1 << 30
 
 
 class EspeakEngine:
@@ -26,7 +27,13 @@ class EspeakEngine:
 
     name = "espeak"
 
-    def __init__(self) -> None:
+    def __init__(self, *, window: int | None = _WINDOW) -> None:
+        """``window`` chunks may wait for the consumer before synthesis pauses.
+
+        ``None`` never pauses: a process that interleaves several streams on one espeak
+        thread needs that, or a paused stream would hold the thread the others wait for.
+        """
+        self._window = window
         library = _lib.ESPEAK_THREAD.submit(_lib.library).result()
         self._library = library
         self._catalog = VoiceCatalog(
@@ -55,7 +62,7 @@ class EspeakEngine:
         """Yield ~100 ms PCM chunks with word marks as libespeak-ng produces them."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[AudioChunk | BaseException | None] = asyncio.Queue()
-        window = threading.Semaphore(_WINDOW)
+        window = threading.Semaphore(self._window or _UNBOUNDED)
         stop = threading.Event()
         rate = self.capabilities.sample_rate
 
