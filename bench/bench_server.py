@@ -26,10 +26,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import httpx
-import uvicorn
 
+from loopback import server_process
 from tts_agents import TTSAgent
-from tts_agents.server import ServerSettings, create_app
+from tts_agents.server import ServerSettings
 
 TEXT = "Hello, this is a short answer from the speech server."
 KEY = "bench-key"
@@ -103,21 +103,6 @@ async def against_server(
     return {"rate": requests / elapsed, "ttfb": sorted(ttfb), "errors": errors}
 
 
-def serve(settings: ServerSettings, port: int) -> None:
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-
-
-async def wait_until_up(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url) as client:
-        for _ in range(600):
-            try:
-                await client.get("/health")
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise SystemExit("the server did not start")
-
-
 def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, int(fraction * len(values)))] * 1000
 
@@ -155,19 +140,11 @@ def main() -> None:
         requests_per_minute_per_ip=10**9,
         synthesis_workers=args.workers,
     )
-    port = 18000 + time.time_ns() % 1000
-    url = f"http://127.0.0.1:{port}"
-    server = multiprocessing.get_context("spawn").Process(target=serve, args=(settings, port))
-    server.start()
-    try:
-        asyncio.run(wait_until_up(url))
+    with server_process(settings) as url:
         ramped = asyncio.run(
             against_server(url, args.requests, args.clients, args.format, args.ramp)
         )
         burst = asyncio.run(against_server(url, args.clients, args.clients, args.format, 0))
-    finally:
-        server.terminate()
-        server.join(10)
     print(f"{args.requests} requests, {args.clients} concurrent clients, {args.format}, "
           f"{len(TEXT)}-character text, {args.workers} synthesis workers")
     print(f"in-process capacity: one process {single:.1f} requests/s, "

@@ -344,8 +344,14 @@ def serve(
             min=0, help="Synthesis processes for the offline engine (default: one per core)."
         ),
     ] = None,
+    agent: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Voice agent YAML file (repeatable); the help-desk agent is always served."
+        ),
+    ] = None,
 ) -> None:
-    """Serve OpenAI- and ElevenLabs-compatible speech APIs (extra: server)."""
+    """Serve OpenAI- and ElevenLabs-compatible speech APIs and voice agents (extra: server)."""
     from tts_agents.errors import MissingExtraError
 
     try:
@@ -366,5 +372,15 @@ def serve(
         announce_key=lambda key: notices.print(
             f"no API key configured; generated one for this run: {key}"
         ),
+        agent_files=agent or [],
     )
-    run_server(settings, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+    run_server(
+        settings,
+        host=host,
+        port=port,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        announce_url=lambda url: notices.print(
+            f"browser app: open {url}" + (" (the link signs you in, once)" if not no_auth else "")
+        ),
+    )

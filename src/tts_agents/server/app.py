@@ -11,11 +11,14 @@ from starlette.middleware.cors import CORSMiddleware
 from tts_agents.config import TTSConfig
 from tts_agents.server import (
     catalog,
+    convai_routes,
     elevenlabs_routes,
     health,
     metrics,
     openai_routes,
+    signed_urls,
     stream_input,
+    web_routes,
 )
 from tts_agents.server.access_log import protect_access_logs
 from tts_agents.server.errors import install_error_handlers
@@ -33,8 +36,9 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     Without ``agent`` one is built (and closed) for ``settings.engine``; a given agent
     stays the caller's to close.
 
-    OpenAPI docs are off: their page needs inline scripts the CSP forbids, and every route
-    but ``/health`` needs a key.
+    FastAPI's own docs pages are off (they need inline scripts the CSP forbids); the browser
+    app serves ``/docs`` with a self-hosted Swagger UI instead, for a key or a signed-in
+    browser (see :mod:`tts_agents.server.web_routes`).
     """
 
     @asynccontextmanager
@@ -65,6 +69,9 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     install_error_handlers(app)
     for module in (health, openai_routes, elevenlabs_routes, stream_input, catalog, metrics):
         app.include_router(module.router)
+    for module in (signed_urls, convai_routes):  # voice agents; convai builds them at start
+        app.include_router(module.router)
+    web_routes.install(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

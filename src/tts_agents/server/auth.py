@@ -2,6 +2,8 @@
 
 Every route but ``/health`` depends on :func:`require_key`. Keys are compared in constant
 time against every configured key, so timing tells nothing about which one nearly matched.
+A signed-in browser (see :mod:`tts_agents.server.browser_auth`) may call instead with its
+session cookie plus the session's CSRF header; it never holds a key.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hmac
 
 from fastapi import Request
 
+from tts_agents.server.browser_auth import connection_session
 from tts_agents.server.errors import ApiProblem
 from tts_agents.server.limits import RateLimiter
 from tts_agents.server.settings import ServerSettings
@@ -37,7 +40,20 @@ def key_is_valid(candidate: str, keys: tuple[str, ...]) -> bool:
 
 
 async def require_key(request: Request) -> str:
-    """FastAPI dependency: the caller's key, after the per-IP and per-key rate limits."""
+    """FastAPI dependency: the caller's key, after the per-IP and per-key rate limits.
+
+    A browser session (cookie plus CSRF header) is accepted in place of a key; its caller
+    is then ``session:<id>``.
+    """
+    return authenticate(request, cookie_needs_csrf=True)
+
+
+def authenticate(request: Request, *, cookie_needs_csrf: bool) -> str:
+    """The caller (its key, or ``session:<id>``); 401 for anyone else.
+
+    ``cookie_needs_csrf=False`` is only for pages a browser navigates to (``GET /docs``),
+    which cannot carry a custom header.
+    """
     settings: ServerSettings = request.app.state.settings
     limiter: RateLimiter = request.app.state.limiter
     client = request.client.host if request.client else "unknown"
@@ -45,6 +61,11 @@ async def require_key(request: Request) -> str:
     if not settings.auth:
         return ANONYMOUS
     key = presented_key(request)
+    session = None if key else connection_session(request, csrf=cookie_needs_csrf)
+    if session is not None:
+        caller = f"session:{session.id}"
+        limiter.check(caller, settings.requests_per_minute_per_key)
+        return caller
     if key is None or not key_is_valid(key, settings.api_keys):
         raise ApiProblem(
             401,

@@ -1,15 +1,48 @@
-"""Pure ASGI middleware adding security headers to every HTTP response."""
+"""Pure ASGI middleware adding security headers to every HTTP response.
+
+Two Content-Security-Policies, chosen by what a response is. The API serves JSON and audio:
+nothing may run, load or frame it. HTML pages (the browser app, ``/docs``) may load scripts,
+styles, images, fonts and workers from this origin only, connect back to it (HTTP and
+WebSocket), and play the audio they build in memory (``blob:``). No inline script or style,
+no ``eval``, no third-party origin anywhere.
+"""
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The API serves JSON and audio only: nothing may run, load or frame it.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+API_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+PAGE_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "font-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
 )
+# Pages may use the microphone (the voice agent); nothing may use the rest.
+PAGE_PERMISSIONS = "microphone=(self), camera=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=63072000; includeSubDomains"
+
+
+def _loopback_host(scope: Scope) -> bool:
+    """True when the page was asked for by a loopback name (a potentially trustworthy origin)."""
+    host = Headers(scope=scope).get("host", "")
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    return name in ("localhost", "[::1]") or name.startswith("127.") or name.endswith(".localhost")
+
+
+def is_html(headers: MutableHeaders) -> bool:
+    """True when the response is an HTML page."""
+    return headers.get("content-type", "").split(";")[0].strip().lower() == "text/html"
 
 
 class SecurityHeadersMiddleware:
@@ -29,7 +62,13 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                page = is_html(headers)
+                headers["Content-Security-Policy"] = PAGE_POLICY if page else API_POLICY
+                if page:
+                    headers["Permissions-Policy"] = PAGE_PERMISSIONS
+                    # Browsers ignore (and complain about) COOP on untrustworthy origins.
+                    if secure or _loopback_host(scope):
+                        headers["Cross-Origin-Opener-Policy"] = "same-origin"
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Frame-Options"] = "DENY"

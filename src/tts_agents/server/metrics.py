@@ -1,7 +1,8 @@
 """Prometheus metrics, in the text exposition format, without a client library.
 
 Requests by route template and status, time to first byte, rejections (401, 413, 429,
-503), queue depth, and the synthesis real-time factor (wall seconds per audio second).
+503), queue depth, the synthesis real-time factor (wall seconds per audio second), live
+voice-agent conversations and their per-turn latencies by stage.
 Labels are route templates, never raw paths, so voice ids cannot blow up cardinality.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +21,7 @@ from tts_agents.server.auth import require_key
 from tts_agents.synthesis import SpeechStream
 
 TTFB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+TURN_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2.5, 5.0)
 REJECTED = {401, 413, 429, 503}
 
 router = APIRouter(dependencies=[Depends(require_key)])
@@ -34,6 +36,8 @@ class Metrics:
         self.ttfb_sum = 0.0
         self.synthesis_seconds = 0.0
         self.audio_seconds = 0.0
+        self.conversations_active = 0
+        self.turn_stages: dict[str, Histogram] = {}
 
     def observe_request(self, route: str, method: str, status: int, ttfb: float) -> None:
         """Count a finished response's status and when its first byte left."""
@@ -46,6 +50,12 @@ class Metrics:
         """Add one finished synthesis to the real-time factor."""
         self.synthesis_seconds += wall_seconds
         self.audio_seconds += audio_seconds
+
+    def observe_turn(self, stages: Mapping[str, float | None]) -> None:
+        """Add one voice-agent turn's latencies (seconds by stage; None = not measured)."""
+        for stage, seconds in stages.items():
+            if seconds is not None:
+                self.turn_stages.setdefault(stage, Histogram(TURN_BUCKETS)).observe(seconds)
 
     def render(self, queue_depth: int) -> str:
         """The exposition text."""
@@ -71,6 +81,14 @@ class Metrics:
             f"tts_agents_audio_seconds_total {self.audio_seconds:.6f}",
             "# TYPE tts_agents_real_time_factor gauge",
             f"tts_agents_real_time_factor {self._real_time_factor():.6f}",
+            "# TYPE tts_agents_conversations_active gauge",
+            f"tts_agents_conversations_active {self.conversations_active}",
+            "# TYPE tts_agents_agent_turn_seconds histogram",
+            *(
+                line
+                for stage, histogram in sorted(self.turn_stages.items())
+                for line in histogram.lines("tts_agents_agent_turn_seconds", f'stage="{stage}"')
+            ),
         ]
         return "\n".join(lines) + "\n"
 
@@ -92,6 +110,31 @@ class Metrics:
 
     def _real_time_factor(self) -> float:
         return self.synthesis_seconds / self.audio_seconds if self.audio_seconds else 0.0
+
+
+class Histogram:
+    """Bucket counts and a sum, rendered cumulatively as Prometheus histograms are."""
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self.buckets = buckets
+        self.counts = [0] * (len(buckets) + 1)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        """Count one value."""
+        index = next((i for i, edge in enumerate(self.buckets) if value <= edge), -1)
+        self.counts[index] += 1
+        self.sum += value
+
+    def lines(self, name: str, labels: str) -> list[str]:
+        """The ``_bucket``, ``_sum`` and ``_count`` lines under ``labels``."""
+        lines, total = [], 0
+        for edge, count in zip((*self.buckets, "+Inf"), self.counts, strict=True):
+            total += count
+            lines.append(f'{name}_bucket{{{labels},le="{edge}"}} {total}')
+        lines.append(f"{name}_sum{{{labels}}} {self.sum:.6f}")
+        lines.append(f"{name}_count{{{labels}}} {total}")
+        return lines
 
 
 class MetricsMiddleware:

@@ -14,7 +14,7 @@ marks)``, ``("end", sid, samples, marks)`` or ``("error", sid, exception)`` per 
 from __future__ import annotations
 
 import asyncio
-import pickle  # nosec B403 - only our own exceptions, between our own processes
+import pickle  # nosec B403
 import threading
 from collections import deque
 from collections.abc import AsyncIterator
@@ -151,8 +151,9 @@ class _Worker:
         await entry.chunks.aclose()  # type: ignore[attr-defined]
 
     def _send_error(self, sid: int, exc: Exception) -> None:
+        # pickle only carries our own exceptions between our own processes.
         try:
-            pickle.loads(pickle.dumps(exc))  # nosec B301 - round trip of our own object
+            pickle.loads(pickle.dumps(exc))  # nosec B301
         except Exception:
             exc = TTSAPIError(f"synthesis failed: {type(exc).__name__}")
         self.conn.send(("error", sid, exc))

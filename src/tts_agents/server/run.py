@@ -5,17 +5,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from tts_agents.errors import TTSConfigError
 from tts_agents.server.app import create_app
 from tts_agents.server.settings import (
+    CONVERSATION_SECRET_ENV,
     ServerSettings,
     check_no_auth,
     generate_key,
     keys_from_environment,
 )
+from tts_agents.server.web_routes import browser_url
 
 
 def build_settings(
@@ -28,12 +31,14 @@ def build_settings(
     keys_file: str | None,
     announce_key: Callable[[str], None],
     workers: int | None = None,
+    agent_files: Sequence[str] = (),
 ) -> ServerSettings:
     """Settings for a server on ``host``; with no key configured one is made and announced.
 
     Never an open server by default: ``auth=False`` is refused off loopback. ``workers``
     synthesis processes serve the offline engine (None: one per core, at most 4); since
-    they serve new requests first, many requests may be in flight at once.
+    they serve new requests first, many requests may be in flight at once. Agents are
+    loaded (and checked) here, so a bad agent file stops the server before it starts.
     """
     check_no_auth(host, auth)
     keys = keys_from_environment(keys_file) if auth else ()
@@ -46,14 +51,40 @@ def build_settings(
             raise TTSConfigError(
                 f"--cors-origin must be a full origin like https://host, not {origin!r}"
             )
+    secret = os.environ.get(CONVERSATION_SECRET_ENV) or None
+    if secret is not None and len(secret) < 32:
+        raise TTSConfigError(f"{CONVERSATION_SECRET_ENV} must be at least 32 characters")
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if engine in (None, "espeak") else 0
     pooled = {"max_concurrent": 64, "max_queue": 256} if workers else {}
     return ServerSettings(
         synthesis_workers=workers,
         **pooled,
-        api_keys=keys, auth=auth, engine=engine, cors_origins=tuple(cors_origins), tls=tls
+        api_keys=keys,
+        auth=auth,
+        engine=engine,
+        cors_origins=tuple(cors_origins),
+        tls=tls,
+        agents=load_agents(agent_files),
+        conversation_secret=secret,
     )
+
+
+def load_agents(paths: Sequence[str]) -> tuple[Any, ...]:
+    """The built-in help-desk agent plus the agents in ``paths``, all checked.
+
+    A file whose id is ``help-desk`` replaces the built-in one; ids must be unique.
+    """
+    from tts_agents.agent.config import default_agent_path, load_agent
+
+    agents = {}
+    for path in paths:
+        agent = load_agent(path)
+        if agent.id in agents:
+            raise TTSConfigError(f"{path}: agent id {agent.id!r} is used by two --agent files")
+        agents[agent.id] = agent
+    default = load_agent(default_agent_path())
+    return (*([] if default.id in agents else [default]), *agents.values())
 
 
 def serve(
@@ -63,11 +94,15 @@ def serve(
     port: int,
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
+    announce_url: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until interrupted."""
+    """Serve until interrupted; ``announce_url`` gets the browser app's sign-in URL."""
     check_tls_files(ssl_certfile, ssl_keyfile)
+    app = create_app(settings)
+    if announce_url is not None:
+        announce_url(browser_url(app, host=host, port=port, tls=ssl_certfile is not None))
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         ssl_certfile=ssl_certfile,

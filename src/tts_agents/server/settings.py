@@ -6,11 +6,14 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tts_agents.errors import TTSConfigError
 
 KEYS_ENV = "TTS_AGENTS_API_KEYS"
 KEYS_FILE_ENV = "TTS_AGENTS_API_KEYS_FILE"
+# The name of an environment variable, not a secret.
+CONVERSATION_SECRET_ENV = "TTS_AGENTS_CONVERSATION_SECRET"  # nosec B105
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -38,6 +41,11 @@ class ServerSettings:
     max_queue: int = 32
     retry_after_seconds: int = 1
     synthesis_workers: int = 0
+    # Voice agents (``/v1/convai``): loaded AgentConfigs, none means the route is off.
+    agents: tuple[Any, ...] = ()
+    conversation_secret: str | None = None  # signs conversation URLs; random when unset
+    signed_url_ttl_seconds: float = 300.0
+    max_conversations: int = 8
 
 
 def is_loopback(host: str) -> bool:

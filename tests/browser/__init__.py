@@ -1,0 +1,1 @@
+"""Helpers for the browser tests: Chromium launch, page probes, fake-microphone audio."""
