@@ -240,8 +240,11 @@ class PocketsphinxRecognizer:
         # The mean of the words' posteriors: a garbled out-of-domain guess scores low even
         # when the sentence as a whole was the best the model could do.
         posteriors = [seg.prob for seg in best.seg() if seg.word.split("(")[0] not in _FILLERS]
-        confidence = sum(posteriors) / len(posteriors) if posteriors else None
-        return Transcript(hypothesis.hypstr, confidence)
+        if not posteriors:
+            return Transcript(hypothesis.hypstr, None)
+        # pocketsphinx's log-domain arithmetic can land a hair above 1.0.
+        mean = sum(posteriors) / len(posteriors)
+        return Transcript(hypothesis.hypstr, min(1.0, max(0.0, mean)))
 
     def _give_back(self) -> None:
         if self._decoders.exception() is None and not self._decoding:
