@@ -510,6 +510,9 @@ def test_signed_tokens_are_bound_single_use_and_expiring() -> None:
     signer.redeem(signer.issue("a"), "a")  # expired nonces were forgotten
     with pytest.raises(ValueError, match="within 900"):
         ConversationSigner(ttl=901)
+    nonce, _, signature = signer.issue("a").split(".")
+    with pytest.raises(TokenRefused, match="malformed"):  # int() takes "²"; we must not
+        signer.redeem(f"{nonce}.\u00b2.{signature}", "a")
 
 
 def test_audio_budget_allows_twice_real_time() -> None:
@@ -518,3 +521,52 @@ def test_audio_budget_allows_twice_real_time() -> None:
     assert budget.take(1.0) and not budget.take(0.1)
     now[0] += 0.5  # half a second refills a second of audio
     assert budget.take(1.0) and not budget.take(0.1)
+
+
+async def test_an_interrupted_goodbye_does_not_end_the_next_answer() -> None:
+    import json as _json
+
+    from tts_agents.agent.config import default_agent_path, load_agent
+    from tts_agents.agent.session import ConversationSession
+    from tts_agents.agent.session_runtime import build_runtime
+
+    runtime = await build_runtime(load_agent(default_agent_path()))
+    inbox: asyncio.Queue[str | None] = asyncio.Queue()
+    sent: list[dict] = []
+
+    async def send_text(text: str) -> None:
+        sent.append(_json.loads(text))
+
+    session = ConversationSession(runtime, send_text=send_text)
+    task = asyncio.create_task(session.run(inbox.get))
+    init = {"type": "conversation_initiation_client_data"}
+    init["conversation_config_override"] = {"agent": {"first_message": ""}}
+    for message, pause in (
+        (init, 0.1),
+        ({"type": "user_message", "text": "goodbye"}, 0.3),
+        ({"type": "user_message", "text": "What audio formats can you make?"}, 0.0),
+    ):
+        await inbox.put(_json.dumps(message))
+        await asyncio.sleep(pause)
+    answers = []
+    for _ in range(200):  # the second answer, then time for it to play out
+        answers = [e for e in sent if e["type"] == "agent_response"]
+        if len(answers) == 2:
+            break
+        await asyncio.sleep(0.05)
+    audio_events = -1
+    for _ in range(40):  # until its audio has all been sent (paced to real time) and played
+        count = sum(e["type"] == "audio" for e in sent)
+        if count == audio_events:
+            break
+        audio_events = count
+        await asyncio.sleep(1.0)
+    await asyncio.sleep(1.0)
+    try:
+        assert "formats" in answers[-1]["agent_response_event"]["agent_response"]
+        assert any(e["type"] == "interruption" for e in sent)
+        assert not task.done()  # the cut goodbye did not hang up after the next answer
+    finally:
+        await inbox.put(None)
+        await asyncio.wait_for(task, 10)
+        await runtime.aclose()

@@ -212,3 +212,25 @@ def test_metrics_count_requests_ttfb_rejections_and_real_time_factor() -> None:
     assert samples["tts_agents_queue_depth"] == "0"
     assert float(samples["tts_agents_real_time_factor"]) > 0
     assert "some-voice-id" not in text  # route templates only
+
+
+def test_an_open_server_answers_only_its_own_machine() -> None:
+    """--no-auth: no DNS rebinding, no cross-site WebSockets (browsers allow those)."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    with running_server(create_app(ServerSettings(auth=False))) as base:
+        assert httpx.get(base + "/v1/models").status_code == 200
+        port = base.rsplit(":", 1)[1]
+        assert httpx.get(f"http://localhost:{port}/v1/models").status_code == 200
+        rebound = httpx.get(base + "/v1/models", headers={"Host": "attacker.example"})
+        assert rebound.status_code == 403
+        assert "localhost" in rebound.json()["error"]["message"]
+        ws = base.replace("http", "ws", 1) + "/v1/text-to-speech/alloy/stream-input"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(ws, origin="https://attacker.example")  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
+        with connect(ws, origin=f"http://localhost:{port}") as local:  # type: ignore[arg-type]
+            local.send('{"text": " "}')
+            local.send('{"text": ""}')
+            assert any('"isFinal"' in message for message in local)

@@ -24,6 +24,7 @@ from tts_agents.server.access_log import protect_access_logs
 from tts_agents.server.errors import install_error_handlers
 from tts_agents.server.headers import SecurityHeadersMiddleware
 from tts_agents.server.limits import BodyLimitMiddleware, RateLimiter, SynthesisGate
+from tts_agents.server.loopback_guard import LoopbackGuardMiddleware
 from tts_agents.server.metrics import Metrics, MetricsMiddleware
 from tts_agents.server.settings import ServerSettings
 from tts_agents.server.synthesis_pool import SynthesisPool
@@ -81,6 +82,8 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
             max_age=600,
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if not settings.auth:
+        app.add_middleware(LoopbackGuardMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeadersMiddleware, tls=settings.tls)
     return app

@@ -71,6 +71,11 @@ class ConversationHub:
         runtime = self.runtimes.get(params.get("agent_id") or "")
         if runtime is None:
             raise Refused(POLICY, "unknown agent")
+        # Limits first: a refused attempt must neither spend a signed URL (the client is
+        # told to retry) nor give a key guesser unlimited tries.
+        self._rate_limit(websocket)
+        if self.active >= self.settings.max_conversations:
+            raise Refused(TRY_AGAIN_LATER, "too many conversations; try again later")
         signature = params.get("conversation_signature")
         if signature is not None:
             try:
@@ -79,9 +84,6 @@ class ConversationHub:
                 raise Refused(POLICY, exc.reason) from None
         elif not self._key_admits(websocket) and not runtime.config.public:
             raise Refused(POLICY, "authentication required: a signed URL or an API key")
-        self._rate_limit(websocket)
-        if self.active >= self.settings.max_conversations:
-            raise Refused(TRY_AGAIN_LATER, "too many conversations; try again later")
         return runtime
 
     def _key_admits(self, websocket: WebSocket) -> bool:

@@ -12,6 +12,9 @@ from __future__ import annotations
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tts_agents.server.loopback_guard import request_host
+from tts_agents.urls import is_loopback_host
+
 API_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 PAGE_POLICY = "; ".join(
     (
@@ -35,9 +38,7 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 def _loopback_host(scope: Scope) -> bool:
     """True when the page was asked for by a loopback name (a potentially trustworthy origin)."""
-    host = Headers(scope=scope).get("host", "")
-    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-    return name in ("localhost", "[::1]") or name.startswith("127.") or name.endswith(".localhost")
+    return is_loopback_host(request_host(Headers(scope=scope)))
 
 
 def is_html(headers: MutableHeaders) -> bool:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from tts_agents.errors import TTSConfigError
+from tts_agents.urls import is_loopback_host
 
 KEYS_ENV = "TTS_AGENTS_API_KEYS"
 KEYS_FILE_ENV = "TTS_AGENTS_API_KEYS_FILE"
 # The name of an environment variable, not a secret.
 CONVERSATION_SECRET_ENV = "TTS_AGENTS_CONVERSATION_SECRET"  # nosec B105
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ class ServerSettings:
 
 
 def is_loopback(host: str) -> bool:
-    """True when ``host`` only listens on this machine."""
-    return host in _LOOPBACK or host.startswith("127.")
+    """True when ``host`` only listens on this machine (not a name like 127.example.com)."""
+    return is_loopback_host(host)
 
 
 def keys_from_environment(keys_file: str | Path | None = None) -> tuple[str, ...]:

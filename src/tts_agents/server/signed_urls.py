@@ -62,7 +62,7 @@ class ConversationSigner:
         self._ttl = ttl
         self._clock = clock
         self._max_redeemed = max_redeemed
-        self._redeemed: dict[str, int] = {}  # nonce -> expiry, in order of expiry
+        self._redeemed: dict[str, int] = {}  # nonce -> expiry, in order of redemption
 
     def issue(self, agent_id: str) -> str:
         """A fresh token for ``agent_id``."""
@@ -74,7 +74,7 @@ class ConversationSigner:
         """Use ``token`` for ``agent_id`` now, or raise :class:`TokenRefused`."""
         nonce, _, rest = token.partition(".")
         expiry_text, _, signature = rest.partition(".")
-        if not (nonce and expiry_text.isdigit() and signature):
+        if not (nonce and expiry_text.isascii() and expiry_text.isdigit() and signature):
             raise TokenRefused("malformed conversation signature")
         expiry = int(expiry_text)
         expected = self._sign(agent_id, nonce, expiry)
@@ -96,10 +96,11 @@ class ConversationSigner:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def _forget_expired(self, now: float) -> None:
-        while self._redeemed:
-            nonce, expiry = next(iter(self._redeemed.items()))
-            if expiry >= now:
-                return  # the ttl is fixed, so later entries expire later
+        # Entries are in redemption order, not expiry order: sweep them all, but only when
+        # the record is filling up (a bounded dict, so this stays cheap).
+        if len(self._redeemed) < self._max_redeemed // 2:
+            return
+        for nonce in [nonce for nonce, expiry in self._redeemed.items() if expiry < now]:
             del self._redeemed[nonce]
 
 
