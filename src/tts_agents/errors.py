@@ -66,6 +66,11 @@ class TTSValidationError(TTSAgentError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self._message = message
+
+    def __reduce__(self) -> tuple[type[TTSValidationError], tuple[str, str]]:
+        # Rebuilt from its own arguments, so it crosses process boundaries (worker pools).
+        return (type(self), (self.field, self._message))
 
 
 class VoiceNotFoundError(TTSValidationError):

@@ -42,6 +42,7 @@ from tts_agents.agent.session_metrics import MetricsSink
 from tts_agents.agent.session_recording import SessionRecording
 from tts_agents.agent.session_runtime import AgentRuntime
 from tts_agents.agent.session_turns import AgentTurns
+from tts_agents.errors import TTSAgentError
 
 logger = logging.getLogger("tts_agents.agent")
 
@@ -235,7 +236,13 @@ class ConversationSession:
         listener = self._listener
         if listener is None:
             raise RuntimeError("audio arrived before the session started listening")
-        for event in await listener.feed(pcm):
+        try:
+            events = await listener.feed(pcm)
+        except TTSAgentError as exc:  # e.g. a cloud STT timing out: this turn is lost, not the call
+            logger.warning("speech recognition failed: %s", exc)
+            await self._send(protocol.error("transcription_failed", str(exc)))
+            return
+        for event in events:
             if isinstance(event, PartialTranscript):
                 await self._turns.on_partial(event.text)
             else:

@@ -172,6 +172,7 @@ class AgentTurns:
         self, texts: AsyncIterator[str], metrics: TurnMetrics, *, speech_end: float | None = None
     ) -> None:
         self._event_id += 1
+        self._goodbye = False  # only this answer's own goodbye ends the call
         self._answer = SpokenAnswer(
             self._event_id,
             send=self._send,

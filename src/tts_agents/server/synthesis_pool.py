@@ -154,11 +154,13 @@ class SynthesisPool:
     def _lost(self, worker: _Worker) -> None:
         """A worker died: fail its streams and start a replacement."""
         worker.alive = False
+        worker.conn.close()
         failure = TTSUnavailableError("a synthesis worker stopped; try again")
         for inbox in worker.streams.values():
             inbox.put_nowait(("error", failure))
         if not worker.ready.done():  # died while starting: start() reports it, no retry
             worker.ready.set_exception(failure)
+            worker.ready.exception()  # a replacement's start is awaited by nobody
         elif worker in self._workers:
             logger.error("synthesis worker %s exited; starting a new one", worker.process.pid)
             self._workers[self._workers.index(worker)] = self._spawn()
