@@ -52,6 +52,16 @@ def test_a_login_token_works_once() -> None:
     assert auth.redeem_login_token("made-up") is None
 
 
+def test_a_login_token_expires_after_a_day() -> None:
+    clock = Clock()
+    auth = BrowserAuth(clock=clock)
+    fresh, stale = auth.issue_login_token(), auth.issue_login_token()
+    clock.now += 23 * 3600
+    assert auth.redeem_login_token(fresh) is not None
+    clock.now += 2 * 3600
+    assert auth.redeem_login_token(stale) is None
+
+
 def test_a_cookie_round_trips_and_expires() -> None:
     clock = Clock()
     auth = BrowserAuth(ttl=60, max_age=300, clock=clock)

@@ -30,6 +30,8 @@ CSRF_HEADER = "x-tts-agents-csrf"
 SESSION_TTL_SECONDS = 60 * 60
 SESSION_MAX_SECONDS = 12 * 60 * 60
 MAX_PENDING_LOGINS = 32
+# A printed login link may sit in a log (systemd, docker): it works once, and only for a day.
+LOGIN_TTL_SECONDS = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -61,25 +63,25 @@ class BrowserAuth:
         self._ttl = float(int(ttl))
         self._max_age = float(int(max_age))
         self._clock = clock
-        # Digests of unused login tokens (oldest dropped first); the tokens are not kept.
-        self._logins: OrderedDict[str, None] = OrderedDict()
+        # Digests of unused login tokens -> when issued (oldest dropped first); the tokens
+        # themselves are not kept.
+        self._logins: OrderedDict[str, float] = OrderedDict()
         # Sessions signed out before their expiry: id -> expiry.
         self._revoked: dict[str, float] = {}
 
     def issue_login_token(self) -> str:
         """A fresh token that can be redeemed once for a session."""
         token = secrets.token_urlsafe(24)
-        self._logins[_digest(token)] = None
+        self._logins[_digest(token)] = self._clock()
         while len(self._logins) > MAX_PENDING_LOGINS:
             self._logins.popitem(last=False)
         return token
 
     def redeem_login_token(self, token: str) -> BrowserSession | None:
         """A new session for a valid, unused ``token``; ``None`` otherwise."""
-        digest = _digest(token)
-        if digest not in self._logins:
+        issued = self._logins.pop(_digest(token), None)
+        if issued is None or self._clock() - issued > LOGIN_TTL_SECONDS:
             return None
-        del self._logins[digest]
         now = self._now()
         return BrowserSession(secrets.token_urlsafe(16), now, now + self._ttl)
 
