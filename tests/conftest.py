@@ -4,17 +4,40 @@ from __future__ import annotations
 
 import io
 import os
+import socket
+import ssl
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import httpx
 import numpy as np
 import pytest
 import soxr
 
 SENTENCE = "Please tell me the weather forecast for tomorrow in London."
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_healthy(url: str, verify: ssl.SSLContext | bool = True, timeout: float = 30) -> None:
+    """Until the server at ``url`` answers ``/health`` with 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", verify=verify).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("server did not start")
 
 
 @dataclass

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import free_port, run_cli, wait_healthy
 from tts_agents.server.testing import self_signed_certificate
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def serve_process() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TTS_AGENTS_", "OPENAI_"))}
     process = subprocess.Popen(  # noqa: S603 - fixed interpreter and module
         [sys.executable, "-m", "tts_agents", "serve", "--port", str(port)],
@@ -42,17 +34,6 @@ def serve_process() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
         process.wait(timeout=10)
 
 
-def _wait_healthy(url: str, verify: ssl.SSLContext | bool = True) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", verify=verify).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError("server did not start")
-
-
 def test_serve_generates_and_prints_a_key(
     serve_process: tuple[subprocess.Popen[bytes], str],
 ) -> None:
@@ -62,7 +43,7 @@ def test_serve_generates_and_prints_a_key(
     match = re.search(r"generated one for this run: (\S+)", line)
     assert match, line
     key = match.group(1)
-    _wait_healthy(url)
+    wait_healthy(url)
     assert httpx.get(url + "/v1/models").status_code == 401
     response = httpx.get(url + "/v1/models", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200
@@ -86,7 +67,7 @@ def test_ssl_files_must_go_together(tmp_path: Path) -> None:
 def test_serve_over_tls_sends_hsts(tmp_path: Path) -> None:
     pytest.importorskip("cryptography")
     cert, key = self_signed_certificate(tmp_path)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TTS_AGENTS_", "OPENAI_"))}
     env["TTS_AGENTS_API_KEYS"] = "tls-key"
     process = subprocess.Popen(  # noqa: S603 - fixed interpreter and module
@@ -99,7 +80,7 @@ def test_serve_over_tls_sends_hsts(tmp_path: Path) -> None:
     url = f"https://127.0.0.1:{port}"
     try:
         trust = ssl.create_default_context(cafile=str(cert))
-        _wait_healthy(url, verify=trust)
+        wait_healthy(url, verify=trust)
         headers = {"Authorization": "Bearer tls-key"}
         speech = {
             "model": "tts-1",

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 from websockets.sync.client import connect
+
+from tests.conftest import free_port, wait_healthy
 
 KEY = "canary-key-ZQ7XW2PLM4"
 SECRETS = (KEY, "canary-query-8QKD", "canary-sig-3MZT", "canary-login-6YHW")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 def test_logs_hold_no_credentials() -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TTS_AGENTS_", "OPENAI_"))}
     env["TTS_AGENTS_API_KEYS"] = KEY
@@ -31,13 +26,7 @@ def test_logs_hold_no_credentials() -> None:
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(url + "/health")
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_healthy(url)
         bearer = {"Authorization": f"Bearer {KEY}"}
         query = f"?api_key={SECRETS[1]}&conversation_signature={SECRETS[2]}&login={SECRETS[3]}"
         assert httpx.get(url + "/v1/models" + query, headers=bearer).status_code == 200

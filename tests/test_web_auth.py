@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
 import ssl
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from tts_agents.server import ServerSettings, create_app
 from tts_agents.server.browser_auth import CSRF_HEADER, SESSION_COOKIE, BrowserAuth
 from tts_agents.server.run import load_agents
@@ -303,7 +303,7 @@ def test_under_tls_the_cookie_is_secure(tmp_path: Path) -> None:
 
 
 def test_serve_prints_a_login_url_that_signs_a_browser_in(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 - fixed interpreter and module
         [sys.executable, "-m", "tts_agents", "serve", "--port", str(port)],
         stderr=subprocess.PIPE,
@@ -331,11 +331,6 @@ def test_serve_prints_a_login_url_that_signs_a_browser_in(tmp_path: Path) -> Non
         process.terminate()
         process.wait(timeout=20)
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for_line(process: subprocess.Popen[str], pattern: str) -> str:

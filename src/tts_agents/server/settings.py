@@ -48,11 +48,6 @@ class ServerSettings:
     max_conversations: int = 8
 
 
-def is_loopback(host: str) -> bool:
-    """True when ``host`` only listens on this machine (not a name like 127.example.com)."""
-    return is_loopback_host(host)
-
-
 def keys_from_environment(keys_file: str | Path | None = None) -> tuple[str, ...]:
     """Keys from ``TTS_AGENTS_API_KEYS`` (comma-separated) and a keys file (one per line)."""
     keys = [key.strip() for key in os.environ.get(KEYS_ENV, "").split(",")]
@@ -73,5 +68,5 @@ def generate_key() -> str:
 
 def check_no_auth(host: str, auth: bool) -> None:
     """Refuse an open server anywhere but loopback."""
-    if not auth and not is_loopback(host):
+    if not auth and not is_loopback_host(host):
         raise TTSConfigError(f"--no-auth is only allowed on a loopback address, not {host!r}")
