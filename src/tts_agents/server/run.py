@@ -42,10 +42,6 @@ def build_settings(
     """
     check_no_auth(host, auth)
     keys = keys_from_environment(keys_file) if auth else ()
-    if auth and not keys:
-        key = generate_key()
-        announce_key(key)
-        keys = (key,)
     for origin in cors_origins:
         if origin == "*" or not origin.startswith(("http://", "https://")):
             raise TTSConfigError(
@@ -57,6 +53,11 @@ def build_settings(
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if engine in (None, "espeak") else 0
     pooled = {"max_concurrent": 64, "max_queue": 256} if workers else {}
+    agents = load_agents(agent_files)
+    if auth and not keys:  # last: a server that will not start announces no key
+        key = generate_key()
+        announce_key(key)
+        keys = (key,)
     return ServerSettings(
         synthesis_workers=workers,
         **pooled,
@@ -65,7 +66,7 @@ def build_settings(
         engine=engine,
         cors_origins=tuple(cors_origins),
         tls=tls,
-        agents=load_agents(agent_files),
+        agents=agents,
         conversation_secret=secret,
     )
 
