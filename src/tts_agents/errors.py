@@ -13,7 +13,9 @@
     │   ├── TTSRateLimitError     provider said 429 (retryable)
     │   ├── TTSTimeoutError       (retryable)
     │   └── TTSUnavailableError   provider down or overloaded (retryable)
-    └── TTSFileError              reading or writing a file failed (exit 1)
+    ├── TTSFileError              reading or writing a file failed (exit 1)
+    └── ModelError                a model is not installed or cannot be fetched (HTTP 503, exit 1)
+        └── ModelIntegrityError   a model file does not match its pinned SHA-256
 
 Each class knows whether it is retryable and which HTTP status, WebSocket close code and
 CLI exit code it maps to, so every edge translates errors the same way. Messages never carry
@@ -134,6 +136,23 @@ class TTSFileError(TTSAgentError):
     """Reading input or writing output failed."""
 
     code = "file_error"
+
+
+class ModelError(TTSAgentError):
+    """A model is not installed, or none of its sources can provide it.
+
+    The message says what to install or run, in one line.
+    """
+
+    http_status = 503
+    ws_close_code = 1011
+    code = "model_unavailable"
+
+
+class ModelIntegrityError(ModelError):
+    """A model file differs from its pinned SHA-256: it is refused, never loaded."""
+
+    code = "model_corrupt"
 
 
 @contextmanager
