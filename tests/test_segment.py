@@ -40,7 +40,7 @@ def test_first_segment_is_short_and_later_ones_are_long() -> None:
 
 def test_never_cuts_inside_a_word_or_number() -> None:
     words = set(TEXT.split())
-    for segment in segment_text(pieces(TEXT, 7), max_chars=50):
+    for segment in segment_text(pieces(TEXT, 7), schedule=(50,)):
         first, last = segment.text.split()[0], segment.text.split()[-1]
         assert first in words and last in words, segment.text
 

@@ -1,20 +1,27 @@
 """Cutting text into the pieces engines speak one at a time.
 
-The first segment is short (a clause) so the first audio comes fast; later ones gather
-whole sentences up to ``max_chars`` so engines work efficiently. A cut only ever falls on
-whitespace, so no word or number is split. Input arrives as an iterable of pieces (blocks
-of a file), so memory stays flat in the length of the text.
+Segment sizes follow a schedule: the first segment is short (a clause) so the first audio
+comes fast; later ones grow to whole sentences up to the schedule's last size, so engines
+work efficiently (an engine whose cost grows with the piece, like Kokoro, ramps up over a
+few segments so each is ready before the audio before it has played). A cut prefers a
+sentence end, then a clause end, then the space before a linking word ("and", "for"), and
+only ever falls on whitespace, so no word or number is split. Input arrives as an iterable
+of pieces (blocks of a file), so memory stays flat in the length of the text.
+
+:func:`split_clauses` cuts one segment into the clauses a phonemizer reads, each with the
+punctuation that ends it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 FIRST_MIN_CHARS = 12
 FIRST_MAX_CHARS = 100
 MAX_CHARS = 600
+DEFAULT_SCHEDULE = (FIRST_MAX_CHARS, MAX_CHARS)
 
 _SENTENCE_END = re.compile(r"""(?:[.!?…]+["'”’)\]]*|\n\s*\n)\s+""")
 _CLAUSE_END = re.compile(r"""[,;:—–][)"'”’]*\s+""")
@@ -22,6 +29,18 @@ _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")  # "a.m", "u.s", "j"
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st mt vs etc e.g i.e no fig approx dept est inc ltd co".split()
 )
+# A cut before one of these words falls between phrases rather than inside one.
+_LINKING_WORD = re.compile(
+    r"\s+(?=(?:and|but|or|so|because|for|from|in|into|on|at|to|with|without|about|of|"
+    r"that|which|who|when|while|where|if|then|than|after|before)\b)",
+    re.IGNORECASE,
+)
+# Words that lean on the next one: a piece should not end with them ("tell me the").
+_LEANING_WORDS = frozenset(
+    "a an the my your his her its our their this that these those to of in on at for with "
+    "by from and or but is are was were be will would can could should not no".split()
+)
+_CLAUSE_PUNCTUATION = re.compile(r"""[.!?…;:,—–]+(?=["'”’)\]]*(?:\s|$))""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,51 +83,78 @@ class Segment:
 
 
 def segment_text(
-    pieces: Iterable[str],
-    *,
-    first_max: int = FIRST_MAX_CHARS,
-    max_chars: int = MAX_CHARS,
+    pieces: Iterable[str], *, schedule: Sequence[int] = DEFAULT_SCHEDULE
 ) -> Iterator[Segment]:
-    """Cut a stream of text pieces into segments with input offsets."""
+    """Cut a stream of text pieces into segments with input offsets.
+
+    Segment ``n`` holds at most ``schedule[n]`` characters (the last size repeats), unless
+    one word is longer.
+    """
     buffer = ""
     offset = 0  # input offset of buffer[0]
-    first = True
+    count = 0
     for piece in pieces:
         buffer += piece
         while True:
-            limit = first_max if first else max_chars
-            cut = _find_cut(buffer, limit, first, final=False)
+            cut = _find_cut(buffer, _limit(schedule, count), count == 0, final=False)
             if cut is None:
                 break
             segment, buffer, offset = _emit(buffer, cut, offset)
             if segment is not None:
-                first = False
+                count += 1
                 yield segment
     while buffer:
-        cut = _find_cut(buffer, first_max if first else max_chars, first, final=True)
+        cut = _find_cut(buffer, _limit(schedule, count), count == 0, final=True)
         segment, buffer, offset = _emit(buffer, cut or len(buffer), offset)
         if segment is not None:
-            first = False
+            count += 1
             yield segment
 
 
 def split_segment(
-    segment: Segment, *, first: bool, max_chars: int = MAX_CHARS
+    segment: Segment, *, index: int = 0, schedule: Sequence[int] = DEFAULT_SCHEDULE
 ) -> Iterator[Segment]:
-    """Cut one long segment (an SSML run) with the same rules as :func:`segment_text`."""
+    """Cut one long segment (an SSML run) with the rules of :func:`segment_text`.
+
+    ``index`` is the number of segments with words already spoken before this one.
+    """
     begin = 0
     text = segment.text
     while begin < len(text):
-        limit = FIRST_MAX_CHARS if first else max_chars
-        cut = _find_cut(text[begin:], limit, first, final=True) or len(text) - begin
+        limit = _limit(schedule, index)
+        cut = _find_cut(text[begin:], limit, index == 0, final=True) or len(text) - begin
         end = begin + cut
         pause = segment.pause_after_ms if end >= len(text) else 0
         if text[begin:end].strip():
-            first = False
+            index += 1
             yield segment.part(begin, end, pause)
         elif pause:
             yield segment.part(begin, end, pause)
         begin = end
+
+
+def split_clauses(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, punctuation)`` for each clause of ``text``, in order.
+
+    ``text[start:end]`` holds the clause's words; ``punctuation`` is the mark that ends it
+    (``","``, ``"."``, ``"?!"``; empty when the text simply stops). Periods of
+    abbreviations and initials ("Dr.", "a.m.") do not end a clause.
+    """
+    clauses = []
+    begin = 0
+    for match in _CLAUSE_PUNCTUATION.finditer(text):
+        if _after_abbreviation(text, match.start()):
+            continue
+        if text[begin : match.start()].strip():
+            clauses.append((begin, match.start(), match.group()))
+        begin = match.end()
+    if text[begin:].strip():
+        clauses.append((begin, len(text.rstrip()), ""))
+    return clauses
+
+
+def _limit(schedule: Sequence[int], index: int) -> int:
+    return schedule[min(index, len(schedule) - 1)]
 
 
 def _emit(buffer: str, cut: int, offset: int) -> tuple[Segment | None, str, int]:
@@ -135,15 +181,36 @@ def _find_cut(buffer: str, limit: int, first: bool, *, final: bool) -> int | Non
         cut = cut or _last_boundary(window, _CLAUSE_END, FIRST_MIN_CHARS)
     else:
         cut = _last_boundary(window, _SENTENCE_END, 1)
+        cut = cut or _last_boundary(window, _CLAUSE_END, limit // 3)
+    cut = cut or _last_linking_cut(window[:limit], max(FIRST_MIN_CHARS, limit // 3))
     if cut is not None:
         return cut
-    space = max(window.rfind(" ", 0, limit), window.rfind("\n", 0, limit))
+    space = _last_free_space(window[:limit])
     if space > 0:
         return space + 1
     nxt = re.search(r"\s", buffer[limit:])  # a single "word" longer than the limit
     if nxt is None:
         return len(buffer) if final else None
     return limit + nxt.end()
+
+
+def _last_free_space(window: str) -> int:
+    """The last whitespace not right after a leaning word (else the last whitespace)."""
+    spaces = [match.start() for match in re.finditer(r"\s", window)]
+    for space in reversed(spaces):
+        before = window[:space].rsplit(None, 1)
+        if before and before[-1].lower() not in _LEANING_WORDS and space >= FIRST_MIN_CHARS:
+            return space
+    return spaces[-1] if spaces else -1
+
+
+def _last_linking_cut(window: str, minimum: int) -> int | None:
+    """Just after the whitespace before the last linking word, if the head is long enough."""
+    best = None
+    for match in _LINKING_WORD.finditer(window):
+        if match.start() >= minimum:
+            best = match.end()
+    return best
 
 
 def _boundaries(window: str, pattern: re.Pattern[str], minimum: int) -> Iterator[int]:

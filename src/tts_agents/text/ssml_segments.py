@@ -8,9 +8,15 @@ own. Every character of a markup segment still maps back to the SSML source.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from tts_agents.text.segment import MAX_CHARS, Prosody, Segment, split_segment
+from tts_agents.text.segment import (
+    DEFAULT_SCHEDULE,
+    MAX_CHARS,
+    Prosody,
+    Segment,
+    split_segment,
+)
 from tts_agents.text.ssml import Run, parse_ssml
 
 __all__ = ["ssml_segments"]
@@ -18,23 +24,25 @@ __all__ = ["ssml_segments"]
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
-def ssml_segments(source: str, *, markup: bool = False) -> list[Segment]:
+def ssml_segments(
+    source: str, *, markup: bool = False, schedule: Sequence[int] = DEFAULT_SCHEDULE
+) -> list[Segment]:
     """Parse ``source`` (raising a validation error with the position) into segments."""
-    return list(_segments(parse_ssml(source), markup))
+    return list(_segments(parse_ssml(source), markup, schedule))
 
 
-def _segments(runs: list[Run], markup: bool) -> Iterator[Segment]:
-    first = True
+def _segments(runs: list[Run], markup: bool, schedule: Sequence[int]) -> Iterator[Segment]:
+    spoken = 0  # segments with words so far
     for phrase in _phrases(runs):
         if markup and len({run.prosody for run in phrase}) > 1:
-            first = False
+            spoken += 1
             yield _markup_segment(phrase)
             continue
         for run in phrase:
             pause = run.pause_after_ms
             segment = Segment(run.text, run.offsets[0], run.offsets, run.prosody, pause)
-            for part in split_segment(segment, first=first):
-                first = first and not part.text.strip()
+            for part in split_segment(segment, index=spoken, schedule=schedule):
+                spoken += bool(part.text.strip())
                 yield part
 
 
