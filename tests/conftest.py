@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,11 @@ import pytest
 import soxr
 
 SENTENCE = "Please tell me the weather forecast for tomorrow in London."
+
+# Tests never see a developer's installed models: the default models directory (under the
+# cache directory) is empty for the whole run and every process it starts, so the default
+# engine is espeak-ng unless a test hands neural models in on purpose.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="tts-agents-test-cache-")
 
 
 def free_port() -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tts_agents import TTSConfig
-from tts_agents.engines import ENGINES, create_engine, engine_for
+from tts_agents.engines import ENGINES, create_engine, engine_for, route
+from tts_agents.engines.auto import AutoEngine
 from tts_agents.engines.elevenlabs import ElevenLabsEngine
 from tts_agents.engines.espeak import EspeakEngine
 from tts_agents.engines.fallback import FallbackEngine
@@ -97,8 +98,10 @@ def test_offline_by_default_even_with_keys_set(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-openai-123456")
     monkeypatch.setenv("ELEVENLABS_API_KEY", "sk_fromenvelevenlabs123456")
     config = TTSConfig()
-    assert config.engine_chain == ("espeak",)
-    assert isinstance(engine_for(config), EspeakEngine)
+    assert config.engine_chain == ("auto",)
+    engine = engine_for(config)
+    assert isinstance(engine, AutoEngine)  # offline voices only; no models here: espeak
+    assert isinstance(route(engine, "alloy", None)[0], EspeakEngine)
 
 
 def test_a_chain_from_a_comma_list_or_a_list() -> None:

@@ -193,12 +193,15 @@ class BatchProcessor:
     ) -> None:
         loop = asyncio.get_running_loop()
         workers = min(self.max_concurrent, os.cpu_count() or 1, len(items))
+        config = self.agent.config
+        if config.onnx_threads is None:  # neural engines: share the cores out, don't fight
+            config = config.model_copy(update={"onnx_threads": _threads_per_worker(workers)})
         # spawn, not fork: a forked child would inherit the espeak thread's state, not the thread
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
 
             async def run(item: BatchItem) -> None:
-                args = (self.agent.config, item, str(directory), retries)
+                args = (config, item, str(directory), retries)
                 record = await loop.run_in_executor(pool, run_item, *args)
                 on_record(item, record)
 
@@ -209,6 +212,10 @@ RecordSink = Callable[[BatchItem, dict[str, Any]], None]
 Runner = Callable[[list[BatchItem], Path, int, RecordSink], Awaitable[None]]
 
 _worker_agents: dict[str, TTSAgent] = {}
+
+
+def _threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def _open_directory(directory: Path, resume: bool) -> tuple[Manifest, set[str]]:

@@ -9,7 +9,8 @@ or logs. Provider base URLs must be HTTPS unless they point at this machine.
 from __future__ import annotations
 
 import math
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -27,16 +28,18 @@ from tts_agents.text.validation import DEFAULT_MAX_TEXT_LENGTH, MAX_SPEED, MIN_S
 from tts_agents.types import AudioFormat, TTSModel, Voice
 from tts_agents.urls import base_url_problem
 
-DEFAULT_ENGINE = "espeak"
+DEFAULT_ENGINE = "auto"
 
 
 class TTSConfig(BaseSettings):
     """Settings for :class:`~tts_agents.TTSAgent`.
 
-    ``engine`` picks the speech engine; when nothing is configured the offline ``espeak``
-    engine is used, so no key and no network are needed. Several engines make a fallback
-    chain, tried in order: ``engine="elevenlabs,openai,espeak"`` or ``engines=[...]``
-    (``engines`` wins when both are set).
+    ``engine`` picks the speech engine; when nothing is configured it is ``auto``: the best
+    installed offline voice (Kokoro, then Piper, then espeak-ng, which is always there), so
+    no key and no network are needed. Several engines make a fallback chain, tried in order:
+    ``engine="elevenlabs,openai,espeak"`` or ``engines=[...]`` (``engines`` wins when both
+    are set). ``models_dir``, ``device``, ``model_variant`` and ``onnx_threads`` configure
+    the neural engines.
     """
 
     model_config = SettingsConfigDict(
@@ -46,7 +49,7 @@ class TTSConfig(BaseSettings):
         validate_assignment=True,
     )
 
-    engine: str | None = Field(default=None, description="Engine name; None means espeak.")
+    engine: str | None = Field(default=None, description="Engine name; None means auto.")
     api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("api_key", "TTS_AGENTS_API_KEY", "OPENAI_API_KEY"),
@@ -90,6 +93,18 @@ class TTSConfig(BaseSettings):
     retry_base_delay: float = Field(default=0.5, ge=0, le=60)
     circuit_failure_threshold: int = Field(default=5, ge=1, le=1000)
     circuit_reset_timeout: float = Field(default=30.0, gt=0, le=3600)
+    models_dir: Path | None = Field(
+        default=None, description="Where neural models are installed (default: user cache)."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where neural engines run; auto uses CUDA when present."
+    )
+    model_variant: Literal["int8", "fp16", "fp32"] = Field(
+        default="int8", description="Kokoro weights: int8 (installed offline), fp16, fp32."
+    )
+    onnx_threads: int | None = Field(
+        default=None, ge=1, le=64, description="Cores one neural run uses (default: all, <=4)."
+    )
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -16,7 +16,7 @@ from typing import Any
 from tts_agents.audio.formats import FORMATS, FormatSpec, format_from_path, get_format
 from tts_agents.audio.probe import encoded_duration
 from tts_agents.config import TTSConfig
-from tts_agents.engines import Capabilities, Engine, SynthesisOptions, engine_for
+from tts_agents.engines import Capabilities, Engine, SynthesisOptions, engine_for, route
 from tts_agents.engines.fallback import FallbackEngine, FallbackReport
 from tts_agents.errors import TTSValidationError
 from tts_agents.files import atomic_output
@@ -100,12 +100,12 @@ class TTSAgent:
         bit rate. ``model`` and ``instructions`` go to cloud engines; local ones ignore them.
         """
         config = self.config
-        segments, length = self._segments(text, ssml, max_length, self.engine.capabilities)
-        spec = _choose_format(format, output_path, config.default_format)
-        engine = self.engine
         language = language or config.language
+        engine, voice_id = route(self.engine, str(voice or config.default_voice), language)
+        segments, length = self._segments(text, ssml, max_length, engine.capabilities)
+        spec = _choose_format(format, output_path, config.default_format)
         options = SynthesisOptions(
-            voice=engine.resolve_voice(str(voice or config.default_voice), language),
+            voice=voice_id,
             speed=validate_speed(config.default_speed if speed is None else speed),
             pitch=validate_range(pitch, "pitch", 0.0, 2.0),
             volume=validate_range(volume, "volume", 0.0, 2.0),
@@ -129,17 +129,15 @@ class TTSAgent:
         max_length: int | None,
         capabilities: Capabilities,
     ) -> tuple[Iterable[Segment], int | None]:
-        # A local engine gets a short first segment (first audio in milliseconds); a cloud
-        # engine gets requests as large as providers take, since each request costs a
-        # round trip and the rate limiter's spacing.
-        sizes = {"first_max": REMOTE_SEGMENT, "max_chars": REMOTE_SEGMENT}
-        if capabilities.local:
-            sizes = {}
+        # A local engine gets its own schedule: a short first segment (first audio fast),
+        # then pieces sized for its throughput. A cloud engine gets requests as large as
+        # providers take, since each request costs a round trip and the limiter's spacing.
+        schedule = capabilities.segment_chars if capabilities.local else (REMOTE_SEGMENT,)
         markup = capabilities.prosody_markup
         config = self.config
         if not isinstance(text, str | bytes):
             pieces = validate_pieces(text, security_checks=config.enable_security_checks)
-            return segment_text(pieces, **sizes), None
+            return segment_text(pieces, schedule=schedule), None
         limit = config.max_text_length if max_length is None else max_length
         checked = validate_text(
             text,
@@ -147,8 +145,8 @@ class TTSAgent:
             security_checks=config.enable_security_checks,
         )
         if looks_like_ssml(checked) if ssml is None else ssml:
-            return ssml_segments(checked, markup=markup), len(checked)
-        return segment_text([checked], **sizes), len(checked)
+            return ssml_segments(checked, markup=markup, schedule=schedule), len(checked)
+        return segment_text([checked], schedule=schedule), len(checked)
 
     async def generate_speech(
         self,

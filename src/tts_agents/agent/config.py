@@ -14,10 +14,9 @@ Secrets never live in the file: ``api_key_env`` holds the *name* of an environme
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     Field,
@@ -135,26 +134,27 @@ def _read_kb(index: int, path: Path) -> str:
         raise ConfigProblem(("knowledge_base", index), message) from None
 
 
-@functools.cache
-def _espeak() -> Any:
-    from tts_agents.engines.espeak import EspeakEngine
-
-    return EspeakEngine()
+LOCAL_ENGINES = ("auto", "espeak", "kokoro", "piper")
 
 
 def _check_voice(voice: VoiceSettings, language: str) -> None:
-    """The voice must exist; checked where it is cheap (espeak's catalogue, OpenAI's names)."""
-    if voice.engine == "espeak":
-        engine = _espeak()
+    """The voice must exist; checked where it is cheap (local engines, OpenAI's names).
+
+    A local engine is built (models are verified, not loaded) and asked to route the voice,
+    so a Kokoro voice without the Kokoro model fails here, not in the first answer.
+    """
+    if voice.engine in LOCAL_ENGINES:
+        from tts_agents.engines import create_engine, route
+
         try:
-            engine.resolve_voice(voice.name, language)
+            route(create_engine(voice.engine), voice.name, language)
         except TTSAgentError as exc:
             field = getattr(exc, "field", "voice")
             message = exc.message.removeprefix(f"{field}: ")
             where = ("language",) if field == "language" else ("voice", "name")
             raise ConfigProblem(where, message) from None
     elif voice.engine == "openai":
-        from tts_agents.engines.espeak.voices import OPENAI_VOICES
+        from tts_agents.engines.voice_names import OPENAI_VOICES
 
         if voice.name.lower() not in OPENAI_VOICES:
             known = ", ".join(OPENAI_VOICES)

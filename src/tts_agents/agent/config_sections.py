@@ -86,7 +86,7 @@ class Section(BaseModel):
 class VoiceSettings(Section):
     """How the agent sounds: an engine name, a voice of that engine, and a speed."""
 
-    engine: str = "espeak"
+    engine: str = "auto"
     name: str = Field(default="alloy", min_length=1)
     speed: Annotated[float, _between(0.25, 4.0)] = 1.0
 

@@ -73,7 +73,10 @@ async def build_runtime(
         cache_dir=stt_cache_dir,
     )
     tts = TTSAgent(TTSConfig(engine=config.voice.engine))
-    _ = tts.engine  # load it now: a bad engine fails at start, not in the first answer
+    # Load it now: a bad engine fails at start, and a neural model is warm for the first answer.
+    start = getattr(tts.engine, "start", None)
+    if start is not None:
+        await start()
     return AgentRuntime(
         config=config,
         recognizers=recognizers,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 from collections.abc import Coroutine, Iterable, Iterator
 from contextlib import aclosing, contextmanager
@@ -18,14 +19,15 @@ from rich.table import Table
 from tts_agents.audio.formats import FORMATS
 from tts_agents.batch import BatchProcessor, BatchResult
 from tts_agents.batch_inputs import load_requests
+from tts_agents.cli.models import app as models_app
 from tts_agents.cli.progress import progress_for_terminal
 from tts_agents.config import TTSConfig
-from tts_agents.engines import ENGINES
+from tts_agents.engines.auto import HINT as AUTO_HINT
+from tts_agents.engines.auto import AutoEngine
 from tts_agents.errors import TTSValidationError
 from tts_agents.models import TTSRequest
 from tts_agents.speech import TTSAgent
 from tts_agents.text.validation import decode_text, read_pieces
-from tts_agents.types import TTSModel
 
 app = typer.Typer(
     name="tts-agents",
@@ -35,6 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(models_app, name="models")
 console = Console()
 notices = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 T = TypeVar("T")
@@ -50,7 +53,16 @@ FormatOpt = Annotated[
     typer.Option("--format", "-f", help="mp3, opus, aac, flac, wav or pcm (default: extension)."),
 ]
 SpeedOpt = Annotated[float | None, typer.Option(help="0.25 to 4.0.")]
-EngineOpt = Annotated[str | None, typer.Option(help="Engine name (default: espeak).")]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(help="auto (default: best installed), kokoro, piper, espeak, or a cloud engine."),
+]
+DeviceOpt = Annotated[
+    str | None, typer.Option(help="Neural engines: auto (CUDA when present), cpu or cuda.")
+]
+VariantOpt = Annotated[
+    str | None, typer.Option(help="Kokoro weights: int8 (default, offline), fp16 or fp32.")
+]
 LanguageOpt = Annotated[str | None, typer.Option("--language", "-l", help="Language code.")]
 RateOpt = Annotated[int | None, typer.Option("--sample-rate", help="Output sample rate in Hz.")]
 PitchOpt = Annotated[float, typer.Option(help="Pitch multiplier, 0 to 2.")]
@@ -89,12 +101,15 @@ def generate(
     ssml: SsmlOpt = None,
     model: ModelOpt = None,
     subtitles: SubtitlesOpt = None,
+    device: DeviceOpt = None,
+    model_variant: VariantOpt = None,
 ) -> None:
     """Speak TEXT (at most the configured length, 4096 by default) into a file or stdout."""
     if text == "-":
         text = decode_text(sys.stdin.buffer.read(), "text")
     options = _speech_options(voice, format, speed, language, sample_rate, pitch, volume, ssml)
-    _run(_speak(text, output, engine, model, subtitles, max_length=None, **options))
+    config = _config(engine, device, model_variant)
+    _run(_speak(text, output, config, model, subtitles, max_length=None, **options))
 
 
 @app.command("file")
@@ -112,12 +127,15 @@ def file_command(
     ssml: SsmlOpt = None,
     model: ModelOpt = None,
     subtitles: SubtitlesOpt = None,
+    device: DeviceOpt = None,
+    model_variant: VariantOpt = None,
 ) -> None:
     """Speak a whole text file, read and spoken as it streams (no length limit)."""
     options = _speech_options(voice, format, speed, language, sample_rate, pitch, volume, ssml)
+    config = _config(engine, device, model_variant)
     with _open_input(input) as handle:
         text = _file_text(handle, ssml)
-        _run(_speak(text, output, engine, model, subtitles, max_length=-1, **options))
+        _run(_speak(text, output, config, model, subtitles, max_length=-1, **options))
 
 
 def _speech_options(
@@ -164,8 +182,14 @@ def batch(
     backend: Annotated[str, typer.Option(help="local or ray (extra: ray).")] = "local",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    device: DeviceOpt = None,
+    model_variant: VariantOpt = None,
 ) -> None:
-    """Speak many texts into files; crash-safe with a manifest and --resume."""
+    """Speak many texts into files; crash-safe with a manifest and --resume.
+
+    Neural voices (the default when installed) run a few times real time; pass
+    --engine espeak for hundreds of times real time.
+    """
     defaults = {"format": format, "voice": voice, "speed": speed, "language": language}
     defaults = {key: value for key, value in defaults.items() if value is not None}
     requests = [TTSRequest(text=text, **defaults) for text in texts or []]
@@ -178,7 +202,8 @@ def batch(
     progress = progress_for_terminal()
 
     async def run() -> BatchResult:
-        async with TTSAgent(_config(engine)) as agent:
+        async with TTSAgent(_config(engine, device, model_variant)) as agent:
+            _hint_natural_voice(agent)
             processor = BatchProcessor(agent, concurrent, backend=backend, ray_address=ray_address)
             try:
                 return await processor.process_batch(
@@ -239,16 +264,6 @@ def voices(
 
 
 @app.command()
-def models() -> None:
-    """List model names (accepted for compatibility with the OpenAI API) and engines."""
-    table = Table("model", "meaning")
-    for model in TTSModel:
-        table.add_row(model.value, "accepted; the engine picks its own model")
-    console.print(table)
-    console.print("engines: " + ", ".join(sorted(ENGINES)))
-
-
-@app.command()
 def formats() -> None:
     """List output formats."""
     table = Table("format", "extension", "mime type", "sample rates")
@@ -258,19 +273,30 @@ def formats() -> None:
     console.print(table)
 
 
-def _config(engine: str | None) -> TTSConfig:
-    return TTSConfig(engine=engine) if engine else TTSConfig()
+def _config(
+    engine: str | None, device: str | None = None, model_variant: str | None = None
+) -> TTSConfig:
+    chosen = {"engine": engine, "device": device, "model_variant": model_variant}
+    return TTSConfig(**{key: value for key, value in chosen.items() if value})
+
+
+def _hint_natural_voice(agent: TTSAgent) -> None:
+    """On a terminal, say once how to get the natural voice when espeak-ng stands in."""
+    engine = agent.engine
+    if isinstance(engine, AutoEngine) and not engine.neural and sys.stderr.isatty():
+        notices.print(AUTO_HINT)
 
 
 async def _speak(
     text: str | Iterable[str],
     output: str,
-    engine: str | None,
+    config: TTSConfig,
     model: str | None,
     subtitles: str | None,
     **options: Any,
 ) -> None:
-    async with TTSAgent(_config(engine)) as agent:
+    async with TTSAgent(config) as agent:
+        _hint_natural_voice(agent)
         if output == "-":
             if subtitles is not None:
                 raise TTSValidationError("subtitles", "needs an output file, not stdout")
@@ -350,9 +376,17 @@ def serve(
             help="Voice agent YAML file (repeatable); the help-desk agent is always served."
         ),
     ] = None,
+    device: DeviceOpt = None,
+    model_variant: VariantOpt = None,
 ) -> None:
     """Serve OpenAI- and ElevenLabs-compatible speech APIs and voice agents (extra: server)."""
     from tts_agents.errors import MissingExtraError
+
+    # The server, its synthesis workers and its agents all read these from the environment.
+    _config(engine, device, model_variant)  # a bad value fails here, with its name
+    for name, value in (("DEVICE", device), ("MODEL_VARIANT", model_variant)):
+        if value:
+            os.environ[f"TTS_AGENTS_{name}"] = value
 
     try:
         from tts_agents.server.run import build_settings, check_tls_files

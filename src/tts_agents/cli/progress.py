@@ -1,8 +1,13 @@
-"""Batch progress for the terminal: a rich bar with rate and ETA, or plain lines in logs."""
+"""Batch progress for the terminal: a rich bar with rate and ETA, or plain lines in logs.
+
+The bar shows items per second and how many seconds of audio each second of work makes
+(``3.1x real time``): neural voices are far slower than espeak-ng, and the ETA says so.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from rich.console import Console
@@ -33,9 +38,12 @@ class BarProgress:
         )
         self._task: TaskID | None = None
         self.failed = 0
+        self._audio = 0.0
+        self._began = time.monotonic()
 
     def start(self, total: int, skipped: int) -> None:
         """Show the bar, with already finished items counted."""
+        self._began = time.monotonic()
         self._progress.start()
         self._task = self._progress.add_task("batch", total=total, completed=skipped, rate="")
 
@@ -44,9 +52,13 @@ class BarProgress:
         if self._task is None:
             return
         self.failed += record["status"] != "done"
+        self._audio += float(record.get("duration") or 0.0)
         speed = self._progress.tasks[0].speed
         rate = f"{speed:.1f} items/s" if speed else ""
-        self._progress.update(self._task, advance=1, rate=rate)
+        elapsed = time.monotonic() - self._began
+        if self._audio and elapsed > 0:
+            rate += f" {self._audio / elapsed:.1f}x real time"
+        self._progress.update(self._task, advance=1, rate=rate.strip())
 
     def close(self) -> None:
         """Remove the live display."""

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from tts_agents.text.segment import DEFAULT_SCHEDULE
 from tts_agents.types import AudioChunk, VoiceInfo
 
 
@@ -25,6 +26,9 @@ class Capabilities:
     they need no decoding and re-encoding; local engines have none. ``prosody_markup``
     engines read ``<speak>``/``<prosody>`` markup when ``SynthesisOptions.markup`` is set,
     so a sentence whose prosody changes mid-way is still spoken as one sentence.
+    ``segment_chars`` is the schedule of segment sizes the engine is fed: a short first
+    piece for fast first audio, then pieces sized for the engine's throughput (the last
+    size repeats).
     """
 
     sample_rate: int
@@ -36,6 +40,7 @@ class Capabilities:
     volume: bool = False
     local: bool = True
     native_formats: tuple[str, ...] = ()
+    segment_chars: tuple[int, ...] = DEFAULT_SCHEDULE
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,4 +87,13 @@ class Engine(Protocol):
 
     async def aclose(self) -> None:
         """Release resources; calling it twice is harmless."""
+        ...
+
+
+@runtime_checkable
+class VoiceRouter(Protocol):
+    """An engine that hands each request to one of several engines (``auto``)."""
+
+    def route(self, voice: str, language: str | None = None) -> tuple[Engine, str]:
+        """The engine that speaks ``voice`` in ``language``, and its voice id there."""
         ...

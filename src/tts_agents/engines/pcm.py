@@ -1,6 +1,11 @@
-"""Whole 16-bit samples out of raw PCM that arrives in pieces of any size."""
+"""PCM helpers for engines: whole 16-bit samples from pieces, and chunks with word marks."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from tts_agents.types import AudioChunk, WordMark
 
 
 class PcmFramer:
@@ -26,4 +31,33 @@ class PcmFramer:
         return len(self._carry)
 
 
-__all__ = ["PcmFramer"]
+def chunked(
+    pcm: bytes,
+    sample_rate: int,
+    marks: Sequence[WordMark],
+    offset: int = 0,
+    seconds: float = 0.5,
+) -> Iterator[AudioChunk]:
+    """``pcm`` (s16le) in chunks of ``seconds``, each with the marks that start in it.
+
+    Mark samples are relative to ``pcm``; ``offset`` (samples already yielded before it by
+    the same stream) is added, so the marks count from the stream's start.
+    """
+    step = max(1, int(sample_rate * seconds)) * 2
+    total = len(pcm)
+    pending = sorted(marks, key=lambda mark: mark.sample)
+    start = 0
+    while True:
+        end = min(start + step, total)
+        last = end >= total
+        here = [m for m in pending if last or m.sample * 2 < end]
+        pending = pending[len(here) :]
+        shifted = tuple(replace(m, sample=m.sample + offset) for m in here)
+        if pcm[start:end] or shifted:
+            yield AudioChunk(pcm[start:end], sample_rate, shifted)
+        if last:
+            return
+        start = end
+
+
+__all__ = ["PcmFramer", "chunked"]

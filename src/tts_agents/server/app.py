@@ -92,10 +92,10 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
 async def _start_pool(
     settings: ServerSettings, agent: TTSAgent, stack: AsyncExitStack
 ) -> SynthesisPool | None:
-    """Worker processes for the offline engine, when the settings ask for them."""
-    if settings.synthesis_workers < 1 or agent.engine.name != "espeak":
+    """Worker processes for the offline engines, when the settings ask for them."""
+    if settings.synthesis_workers < 1 or not agent.engine.capabilities.local:
         return None
-    pool = SynthesisPool(settings.synthesis_workers)
+    pool = SynthesisPool(settings.synthesis_workers, engine=settings.engine)
     stack.push_async_callback(pool.aclose)
     await pool.start()
     return pool

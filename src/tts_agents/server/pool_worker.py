@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from tts_agents.engines.espeak import EspeakEngine
+from tts_agents.config import TTSConfig
+from tts_agents.engines import engine_for
 from tts_agents.errors import TTSAPIError
 from tts_agents.server.speech_job import SpeechJob
 from tts_agents.speech import TTSAgent
@@ -31,9 +32,10 @@ from tts_agents.synthesis import SpeechStream
 CREDIT = 16  # chunks a stream may run ahead of what the server has taken
 
 
-def run_worker(conn: Connection) -> None:
-    """The worker process's entry point."""
-    asyncio.run(_Worker(conn).run())
+def run_worker(conn: Connection, engine: str | None = None, threads: int | None = None) -> None:
+    """The worker process's entry point: speak with ``engine``, ``threads`` cores a run."""
+    config = TTSConfig(engine=engine, onnx_threads=threads)
+    asyncio.run(_Worker(conn, config).run())
 
 
 @dataclass(eq=False)
@@ -54,8 +56,9 @@ class _Stream:
 
 
 class _Worker:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, config: TTSConfig) -> None:
         self.conn = conn
+        self.config = config
         self.inbox: asyncio.Queue[Any] = asyncio.Queue()
         self.streams: dict[int, _Stream] = {}
         self.fresh: deque[_Stream] = deque()  # nothing sent yet: served first, in order
@@ -66,8 +69,9 @@ class _Worker:
         loop = asyncio.get_running_loop()
         # One espeak thread serves all this worker's streams, so it must never pause for a
         # consumer: that would hold the thread the stream we are advancing waits for.
-        self.agent = TTSAgent(engine=EspeakEngine(window=None))
-        await self.agent.generate_speech("ready", format="pcm")  # load voice data now
+        engine = engine_for(self.config, interleaved=True)
+        self.agent = TTSAgent(self.config, engine=engine)
+        await self.agent.generate_speech("ready", format="pcm")  # load models now
         threading.Thread(target=self._read, args=(loop,), daemon=True).start()
         self.conn.send(("ready",))
         while self.running:

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from tts_agents.audio.encode import Encoder, create_encoder
+from tts_agents.engines import route
 from tts_agents.errors import TTSAgentError
 from tts_agents.server.auth import key_is_valid
 from tts_agents.server.errors import ApiProblem
@@ -92,7 +93,8 @@ class _Session:
         self.output: OutputFormat = parse_output_format(
             self.websocket.query_params.get("output_format")
         )
-        self.voice = self.agent.engine.resolve_voice(self.voice_id)
+        route(self.agent.engine, self.voice_id, None)  # an unknown voice fails before any audio
+        self.voice = self.voice_id
         self.encoder: Encoder = create_encoder(self.output.spec, self.output.sample_rate)
         self._configure(first)
         opening = first.get("text")

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -44,12 +45,18 @@ class _Worker:
 
 
 class SynthesisPool:
-    """``size`` worker processes (spawned, so no thread state is inherited)."""
+    """``size`` worker processes (spawned, so no thread state is inherited).
 
-    def __init__(self, size: int) -> None:
+    Each worker builds ``engine`` (the config's default when None); neural engines get
+    ``threads`` cores per run, by default the cores shared out among the workers.
+    """
+
+    def __init__(self, size: int, *, engine: str | None = None, threads: int | None = None):
         if size < 1:
             raise ValueError("a synthesis pool needs at least one worker")
         self.size = size
+        self.engine = engine
+        self.threads = threads or max(1, (os.cpu_count() or 1) // size)
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
         self._context = multiprocessing.get_context("spawn")
@@ -125,7 +132,10 @@ class SynthesisPool:
         loop = asyncio.get_running_loop()
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=run_worker, args=(theirs,), name="tts-agents-synthesis", daemon=True
+            target=run_worker,
+            args=(theirs, self.engine, self.threads),
+            name="tts-agents-synthesis",
+            daemon=True,
         )
         process.start()
         theirs.close()

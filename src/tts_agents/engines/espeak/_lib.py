@@ -22,6 +22,8 @@ POS_CHARACTER = 1
 CHARS_UTF8 = 1
 ENDPAUSE = 0x1000
 SSML = 0x10
+PHONEMES_IPA = 0x02
+PHONEMES_TIE = 0x80  # bits 8-23 hold the character tying multi-letter phonemes ("a^ɪ")
 
 EVENT_LIST_TERMINATED = 0
 EVENT_WORD = 1
@@ -128,6 +130,12 @@ class EspeakLibrary:
             ctypes.c_void_p,
         ]
         lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_TextToPhonemes.argtypes = [
+            ctypes.POINTER(ctypes.c_void_p),
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
 
     def list_voices(self) -> list[RawVoice]:
         """Every voice file libespeak-ng knows, with its languages by priority."""
@@ -180,6 +188,26 @@ class EspeakLibrary:
             self._sink = None
         if status != 0 and not self._aborted:
             raise TTSAPIError(f"espeak-ng synthesis failed (status {status})")
+
+    def phonemes(self, text: str, voice: str, *, tie: str | None = None) -> str:
+        """IPA phonemes of ``text`` in ``voice``'s language, words separated by spaces.
+
+        libespeak-ng returns one clause per call; the clauses are joined with a space.
+        ``tie`` joins the letters of one phoneme ("a^ɪ"), so a mapper can tell the
+        diphthong from two vowels.
+        """
+        if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            raise TTSAPIError(f"espeak-ng could not load voice {voice!r}")
+        self._settings = None  # the synthesizer's voice changed too
+        mode = PHONEMES_IPA | (PHONEMES_TIE | ord(tie) << 8 if tie else 0)
+        buffer = ctypes.create_string_buffer(text.replace("\x00", " ").encode("utf-8"))
+        pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+        clauses = []
+        while pointer.value:
+            clause = self._lib.espeak_TextToPhonemes(ctypes.byref(pointer), CHARS_UTF8, mode)
+            if clause:
+                clauses.append(clause.decode("utf-8", errors="replace").strip())
+        return " ".join(clause for clause in clauses if clause)
 
     def _on_audio(self, wav: int | None, count: int, events: int | None) -> int:
         sink = self._sink

@@ -3,12 +3,15 @@
 A voice id is ``<language voice>[+<variant>]`` as libespeak-ng accepts it, e.g. ``en-us``,
 ``fr+f2``. The OpenAI names map to distinct English variants (chosen for clarity: each
 round-trips through the pocketsphinx recogniser); with a non-English ``language`` they keep
-their variant on that language's voice, so ``nova`` in French is ``fr+anika``.
+their variant on that language's voice, so ``nova`` in French is ``fr+anika``. ElevenLabs'
+premade voice ids get a variant of their gender, on the British voice for British and Irish
+accents.
 """
 
 from __future__ import annotations
 
 from tts_agents.engines.espeak._lib import RawVoice
+from tts_agents.engines.voice_names import ELEVENLABS_VOICES
 from tts_agents.errors import TTSValidationError, VoiceNotFoundError
 from tts_agents.types import VoiceInfo
 
@@ -29,6 +32,12 @@ OPENAI_VOICES: dict[str, tuple[str, str]] = {
     "cedar": ("caleb", "male"),
 }
 DEFAULT_LANGUAGE = "en-us"
+BRITISH = "en"
+_VARIANTS = {  # by gender, for ElevenLabs voices, taken in turn
+    "female": ("f5", "f2", "anika", "f1", "f3", "f4"),
+    "male": ("m1", "m3", "m2", "m5", "edward", "m6", "benjamin", "caleb", "m4", "m7"),
+    "neutral": ("f4",),
+}
 _GENDERS = {1: "male", 2: "female"}
 
 
@@ -63,6 +72,10 @@ class VoiceCatalog:
         if mapped is not None:
             base = self.language_voice(language) if language else DEFAULT_LANGUAGE
             return f"{base}+{mapped[0]}"
+        premade = _elevenlabs_variant(wanted)
+        if premade is not None:
+            base, variant = premade
+            return f"{self.language_voice(language) if language else base}+{variant}"
         base_name, _, variant = wanted.partition("+")
         base = self._index.get(base_name.lower())
         if not base or (variant and variant not in self.variants):
@@ -98,6 +111,17 @@ class VoiceCatalog:
             for voice in sorted(self.voices, key=voice_id)
         ]
         return infos
+
+
+def _elevenlabs_variant(voice_id: str) -> tuple[str, str] | None:
+    """(base voice, variant) for an ElevenLabs premade voice id, else None."""
+    voice = ELEVENLABS_VOICES.get(voice_id)
+    if voice is None:
+        return None
+    same = [v for v in ELEVENLABS_VOICES.values() if v.gender == voice.gender]
+    variants = _VARIANTS[voice.gender]
+    variant = variants[same.index(voice) % len(variants)]
+    return (BRITISH if voice.british else DEFAULT_LANGUAGE), variant
 
 
 def voice_id(voice: RawVoice) -> str:

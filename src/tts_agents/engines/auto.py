@@ -1,0 +1,195 @@
+"""``auto``, the default engine: the best installed voice, chosen per request.
+
+Kokoro when its model is installed, then Piper, then espeak-ng (always there, instant). A
+voice name that belongs to one engine picks it (``af_heart`` or a blend of Kokoro voices ->
+kokoro; ``joe`` or a ``.onnx`` path -> piper; ``en-us+f3``, ``de`` -> espeak). Names of no
+engine in particular (OpenAI's ``alloy``, ElevenLabs' premade voice ids) go to the best
+installed engine that speaks the requested language: German with Kokoro installed is spoken
+by espeak-ng, since Kokoro has no German. A model that fails verification is skipped with
+one warning; the next engine serves.
+
+:meth:`AutoEngine.route` hands the pipeline the chosen engine itself, so the stream runs on
+its true capabilities (rate, speed range, segment sizes). Inside a fallback chain, ``auto``
+is used like any engine: its voice ids carry the engine's name (``kokoro:af_heart``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import TypeVar
+
+from tts_agents.config import TTSConfig
+from tts_agents.engines.base import Engine, SynthesisOptions
+from tts_agents.engines.espeak import EspeakEngine
+from tts_agents.engines.kokoro.voices import SPOKEN as KOKORO_LANGUAGES
+from tts_agents.engines.kokoro.voices import is_kokoro_voice
+from tts_agents.engines.piper import PiperEngine
+from tts_agents.engines.voice_names import ELEVENLABS_VOICES, OPENAI_VOICES, generic_voice
+from tts_agents.errors import MissingExtraError, ModelError
+from tts_agents.redact import get_logger
+from tts_agents.types import AudioChunk, VoiceInfo
+from tts_agents.weights import CATALOGUE, ModelStore, install_hint
+
+logger = get_logger(__name__)
+
+HINT = (
+    "tip: for a natural voice, "
+    f"{install_hint(CATALOGUE['kokoro'])} (espeak-ng speaks until then)"
+)
+
+
+class AutoEngine:
+    """The best installed offline engine for each request."""
+
+    name = "auto"
+
+    def __init__(self, config: TTSConfig | None = None, *, espeak: EspeakEngine | None = None):
+        """Find the installed neural models (verifying them) and keep espeak-ng at hand."""
+        config = config or TTSConfig()
+        store = ModelStore(config.models_dir)
+        self.espeak = espeak or EspeakEngine()
+        self.kokoro: Engine | None = _optional(lambda: _kokoro(config, store), "kokoro")
+        self.piper: PiperEngine | None = _optional(lambda: _piper(config, store), "piper")
+        best = self.kokoro or self.piper or self.espeak
+        self.capabilities = best.capabilities
+
+    @property
+    def neural(self) -> bool:
+        """Whether a natural (neural) voice is installed."""
+        return self.kokoro is not None or self.piper is not None
+
+    @property
+    def members(self) -> dict[str, Engine]:
+        """The engines available, best first."""
+        found = {"kokoro": self.kokoro, "piper": self.piper, "espeak": self.espeak}
+        return {name: engine for name, engine in found.items() if engine is not None}
+
+    async def start(self) -> None:
+        """Load the best engine's model now, so the first request does not wait for it."""
+        best = self.kokoro or self.piper
+        start = getattr(best, "start", None)
+        if start is not None:
+            await start()
+
+    def route(self, voice: str, language: str | None = None) -> tuple[Engine, str]:
+        """The engine that speaks ``voice`` (in ``language``), and its voice id."""
+        wanted = voice.strip()
+        if is_kokoro_voice(wanted.lower()):
+            if self.kokoro is None:
+                raise ModelError(
+                    f"voice {wanted!r} is a Kokoro voice: {install_hint(CATALOGUE['kokoro'])}"
+                )
+            return self.kokoro, self.kokoro.resolve_voice(wanted, language)
+        if wanted.lower() == "joe" or wanted.endswith(".onnx"):
+            piper = self.piper or _optional(lambda: _piper_for_path(wanted), "piper")
+            if piper is None:
+                raise ModelError(
+                    f"voice {wanted!r} is a Piper voice: {install_hint(CATALOGUE['piper-joe'])}"
+                )
+            return piper, piper.resolve_voice(wanted, language)
+        if generic_voice(wanted) is not None:
+            engine = self._best_for(language)
+            return engine, engine.resolve_voice(wanted, language)
+        return self.espeak, self.espeak.resolve_voice(wanted, language)
+
+    def _best_for(self, language: str | None) -> Engine:
+        if self.kokoro is not None and _kokoro_speaks(language):
+            return self.kokoro
+        if self.piper is not None and self.piper.speaks(language):
+            return self.piper
+        return self.espeak
+
+    def resolve_voice(self, voice: str, language: str | None = None) -> str:
+        """``engine:voice`` for use inside a fallback chain."""
+        engine, resolved = self.route(voice, language)
+        return f"{engine.name}:{resolved}"
+
+    async def synthesize(self, text: str, options: SynthesisOptions) -> AsyncIterator[AudioChunk]:
+        """Speak with the engine named in the voice id (see :meth:`resolve_voice`)."""
+        name, _, voice = options.voice.partition(":")
+        engine = self.members.get(name) or self.espeak
+        async for chunk in engine.synthesize(text, replace(options, voice=voice)):
+            yield chunk
+
+    async def voices(self) -> list[VoiceInfo]:
+        """Generic names first (with what they map to here), then every engine's voices."""
+        generic = []
+        for voice in (*OPENAI_VOICES.values(), *ELEVENLABS_VOICES.values()):
+            engine, resolved = self.route(voice.id)
+            origin = "OpenAI voice" if voice.origin == "openai" else "ElevenLabs premade voice"
+            generic.append(
+                VoiceInfo(
+                    id=voice.id,
+                    name=voice.name,
+                    engine=engine.name,
+                    languages=("en-gb",) if voice.british else ("en-us",),
+                    gender=voice.gender,
+                    description=f"{origin}, spoken by {engine.name} {resolved}",
+                )
+            )
+        voices = generic
+        for engine in self.members.values():
+            voices += [v for v in await engine.voices() if generic_voice(v.id) is None]
+        return voices
+
+    async def aclose(self) -> None:
+        """Close every member."""
+        for engine in self.members.values():
+            await engine.aclose()
+
+
+def _kokoro_speaks(language: str | None) -> bool:
+    if not language:
+        return True
+    key = language.strip().lower().replace("_", "-")
+    return key in KOKORO_LANGUAGES or key in ("en", "pt", "fr-fr", "es-es", "it-it")
+
+
+def _kokoro(config: TTSConfig, store: ModelStore) -> Engine | None:
+    if not store.status(CATALOGUE["kokoro"]).installed:
+        return None
+    _need_onnxruntime("kokoro")
+    from tts_agents.engines.kokoro import KokoroEngine
+
+    return KokoroEngine(
+        store=store,
+        device=config.device,
+        variant=config.model_variant,
+        threads=config.onnx_threads,
+    )
+
+
+def _piper(config: TTSConfig, store: ModelStore) -> PiperEngine | None:
+    if not store.status(CATALOGUE["piper-joe"]).installed:
+        return None
+    _need_onnxruntime("piper")
+    return PiperEngine(store=store, device=config.device, threads=config.onnx_threads)
+
+
+def _piper_for_path(voice: str) -> PiperEngine | None:
+    if not voice.endswith(".onnx"):
+        return None
+    _need_onnxruntime("piper")
+    return PiperEngine()
+
+
+def _need_onnxruntime(extra: str) -> None:
+    if importlib.util.find_spec("onnxruntime") is None:
+        raise MissingExtraError(f"the {extra} engine", extra)
+
+
+E = TypeVar("E")
+
+
+def _optional(build: Callable[[], E | None], name: str) -> E | None:
+    """The engine ``build()`` makes, or None (with one warning) when it cannot be used."""
+    try:
+        return build()
+    except (MissingExtraError, ModelError) as exc:
+        logger.warning("skipping %s: %s", name, exc.message)
+    return None
+
+
+__all__ = ["HINT", "AutoEngine"]

@@ -1,0 +1,5 @@
+"""Piper voices (extra: piper; the joe voice: `tts-agents models pull piper-joe`)."""
+
+from tts_agents.engines.piper.engine import PiperEngine
+
+__all__ = ["PiperEngine"]
