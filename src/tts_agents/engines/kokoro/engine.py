@@ -39,11 +39,12 @@ from tts_agents.weights import CATALOGUE, ModelStore, check_file
 SAMPLE_RATE = 24000
 FRAME = 600  # samples per duration frame
 _DURATIONS = "/encoder/Gather_output_0"
-_LEAD = 2 * FRAME  # silence kept before the first phoneme of a run (50 ms)
+_LEAD = 4 * FRAME  # silence kept before the first phoneme of a run (100 ms)
 _TAIL = 4 * FRAME  # and after the last (100 ms)
 # Kokoro's cost grows with the audio of a piece: a short first piece makes the first audio
-# fast, and each later piece is ready before the audio before it has played.
-SEGMENT_SCHEDULE = (24, 60, 140, 280, 400)
+# fast, and each later piece is ready before the audio before it has played; pieces stay
+# about a sentence long, within one model run (see tokens.RUN_TOKENS).
+SEGMENT_SCHEDULE = (24, 60, 120)
 VARIANTS = {"int8": "kokoro", "fp16": "kokoro-fp16", "fp32": "kokoro-fp32"}
 
 _packs: dict[Path, np.ndarray] = {}

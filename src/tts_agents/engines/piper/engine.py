@@ -177,8 +177,8 @@ class PiperEngine:
         warn_if_slow(self.name, len(audio) / voice.sample_rate, time.perf_counter() - began)
         frames = np.asarray(results[1]).reshape(-1).astype(np.int64) if model.durations else None
         bounds = token_bounds(frames, ids.shape[1], len(audio), HOP)
-        margin = voice.sample_rate // 20
-        cut, end = trim_silence(bounds, phonemes.first, phonemes.last, margin, 2 * margin)
+        margin = voice.sample_rate // 10  # 100 ms of silence kept around the speech
+        cut, end = trim_silence(bounds, phonemes.first, phonemes.last, margin, margin)
         marks = [
             WordMark(span[0], span[1], sample)
             for span, sample in zip(
