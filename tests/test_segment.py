@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tts_agents.text.segment import FIRST_MAX_CHARS, MAX_CHARS, segment_text
+from tts_agents.text.segment import FIRST_MAX_CHARS, MAX_CHARS, SegmentSizes, segment_text
 
 TEXT = (
     "Dr. Smith paid 1,234.56 dollars at 10.30 a.m. on 2024-03-05, and nobody asked why. "
@@ -40,7 +40,7 @@ def test_first_segment_is_short_and_later_ones_are_long() -> None:
 
 def test_never_cuts_inside_a_word_or_number() -> None:
     words = set(TEXT.split())
-    for segment in segment_text(pieces(TEXT, 7), schedule=(50,)):
+    for segment in segment_text(pieces(TEXT, 7), sizes=SegmentSizes((50,))):
         first, last = segment.text.split()[0], segment.text.split()[-1]
         assert first in words and last in words, segment.text
 
@@ -61,3 +61,21 @@ def test_sentence_ends_are_preferred_cut_points() -> None:
     segments = list(segment_text([TEXT]))
     ends = [s.text[-1] for s in segments[1:-1]]
     assert all(re.match(r"[.!?]", end) for end in ends), ends
+
+
+def test_growth_keeps_each_segment_within_the_text_already_cut() -> None:
+    sizes = SegmentSizes((24, 400), growth=1.0)
+    segments = list(segment_text(pieces(TEXT, 11), sizes=sizes))
+    assert len(segments[0].text) <= 24
+    emitted = 0
+    for segment in segments:
+        if emitted:
+            assert len(segment.text) <= max(24, emitted), (emitted, segment.text)
+        emitted += len(segment.text)
+    assert max(len(s.text) for s in segments) > 300  # and they still grow to the cap
+
+
+def test_a_first_piece_does_not_end_on_a_leaning_word() -> None:
+    text = "Please tell me the weather forecast for tomorrow in London."
+    first = next(segment_text([text], sizes=SegmentSizes((24, 400))))
+    assert first.text == "Please tell me"

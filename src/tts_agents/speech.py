@@ -23,7 +23,7 @@ from tts_agents.files import atomic_output
 from tts_agents.models import TTSResponse
 from tts_agents.subtitling import SubtitleTrack, alignment
 from tts_agents.synthesis import SpeechStream
-from tts_agents.text.segment import Segment, segment_text
+from tts_agents.text.segment import Segment, SegmentSizes, segment_text
 from tts_agents.text.ssml import looks_like_ssml
 from tts_agents.text.ssml_segments import ssml_segments
 from tts_agents.text.validation import (
@@ -38,6 +38,7 @@ logger = logging.getLogger("tts_agents")
 
 _UNLIMITED = -1
 REMOTE_SEGMENT = 4000  # characters per cloud request (OpenAI takes at most 4096)
+REMOTE_SIZES = SegmentSizes((REMOTE_SEGMENT,))
 
 
 class TTSAgent:
@@ -132,12 +133,12 @@ class TTSAgent:
         # A local engine gets its own schedule: a short first segment (first audio fast),
         # then pieces sized for its throughput. A cloud engine gets requests as large as
         # providers take, since each request costs a round trip and the limiter's spacing.
-        schedule = capabilities.segment_chars if capabilities.local else (REMOTE_SEGMENT,)
+        sizes = capabilities.segments if capabilities.local else REMOTE_SIZES
         markup = capabilities.prosody_markup
         config = self.config
         if not isinstance(text, str | bytes):
             pieces = validate_pieces(text, security_checks=config.enable_security_checks)
-            return segment_text(pieces, schedule=schedule), None
+            return segment_text(pieces, sizes=sizes), None
         limit = config.max_text_length if max_length is None else max_length
         checked = validate_text(
             text,
@@ -145,8 +146,8 @@ class TTSAgent:
             security_checks=config.enable_security_checks,
         )
         if looks_like_ssml(checked) if ssml is None else ssml:
-            return ssml_segments(checked, markup=markup, schedule=schedule), len(checked)
-        return segment_text([checked], schedule=schedule), len(checked)
+            return ssml_segments(checked, markup=markup, sizes=sizes), len(checked)
+        return segment_text([checked], sizes=sizes), len(checked)
 
     async def generate_speech(
         self,

@@ -134,18 +134,15 @@ def _read_kb(index: int, path: Path) -> str:
         raise ConfigProblem(("knowledge_base", index), message) from None
 
 
-LOCAL_ENGINES = ("auto", "espeak", "kokoro", "piper")
-
-
 def _check_voice(voice: VoiceSettings, language: str) -> None:
     """The voice must exist; checked where it is cheap (local engines, OpenAI's names).
 
     A local engine is built (models are verified, not loaded) and asked to route the voice,
     so a Kokoro voice without the Kokoro model fails here, not in the first answer.
     """
-    if voice.engine in LOCAL_ENGINES:
-        from tts_agents.engines import create_engine, route
+    from tts_agents.engines import LOCAL_ENGINES, create_engine, route
 
+    if voice.engine in LOCAL_ENGINES:
         try:
             route(create_engine(voice.engine), voice.name, language)
         except TTSAgentError as exc:

@@ -74,6 +74,7 @@ def _elevenlabs(config: TTSConfig, interleaved: bool = False) -> Engine:
     return ElevenLabsEngine(config)
 
 
+LOCAL_ENGINES = ("auto", "kokoro", "piper", "espeak")  # offline, on this machine's cores
 ENGINES: dict[str, Callable[[TTSConfig, bool], Engine]] = {
     "auto": _auto,
     "kokoro": _kokoro,
@@ -126,6 +127,7 @@ def _factory(name: str) -> Callable[[TTSConfig, bool], Engine]:
 
 __all__ = [
     "ENGINES",
+    "LOCAL_ENGINES",
     "Capabilities",
     "Engine",
     "SynthesisOptions",

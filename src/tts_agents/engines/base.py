@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from tts_agents.text.segment import DEFAULT_SCHEDULE
+from tts_agents.text.segment import DEFAULT_SIZES, SegmentSizes
 from tts_agents.types import AudioChunk, VoiceInfo
 
 
@@ -26,9 +26,9 @@ class Capabilities:
     they need no decoding and re-encoding; local engines have none. ``prosody_markup``
     engines read ``<speak>``/``<prosody>`` markup when ``SynthesisOptions.markup`` is set,
     so a sentence whose prosody changes mid-way is still spoken as one sentence.
-    ``segment_chars`` is the schedule of segment sizes the engine is fed: a short first
-    piece for fast first audio, then pieces sized for the engine's throughput (the last
-    size repeats).
+    ``segments`` sizes the pieces the engine is fed: a short first piece for fast first
+    audio, then pieces sized for the engine's throughput (see
+    :class:`~tts_agents.text.segment.SegmentSizes`).
     """
 
     sample_rate: int
@@ -40,7 +40,7 @@ class Capabilities:
     volume: bool = False
     local: bool = True
     native_formats: tuple[str, ...] = ()
-    segment_chars: tuple[int, ...] = DEFAULT_SCHEDULE
+    segments: SegmentSizes = DEFAULT_SIZES
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,7 +216,7 @@ def combine_capabilities(members: Sequence[Capabilities]) -> Capabilities:
         volume=all(caps.volume for caps in members),
         local=all(caps.local for caps in members),
         native_formats=tuple(formats),
-        segment_chars=members[0].segment_chars,
+        segments=members[0].segments,
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from tts_agents.config import TTSConfig
 from tts_agents.engines import engine_for
+from tts_agents.engines.onnx import share_cores
 from tts_agents.errors import TTSAPIError
 from tts_agents.server.speech_job import SpeechJob
 from tts_agents.speech import TTSAgent
@@ -34,6 +35,7 @@ CREDIT = 16  # chunks a stream may run ahead of what the server has taken
 
 def run_worker(conn: Connection, engine: str | None = None, threads: int | None = None) -> None:
     """The worker process's entry point: speak with ``engine``, ``threads`` cores a run."""
+    share_cores()  # sibling workers run models on the same cores
     config = TTSConfig(engine=engine, onnx_threads=threads)
     asyncio.run(_Worker(conn, config).run())
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import uvicorn
 
+from tts_agents.engines import LOCAL_ENGINES
 from tts_agents.errors import TTSConfigError
 from tts_agents.server.app import create_app
 from tts_agents.server.settings import (
@@ -51,7 +52,7 @@ def build_settings(
     if secret is not None and len(secret) < 32:
         raise TTSConfigError(f"{CONVERSATION_SECRET_ENV} must be at least 32 characters")
     if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if engine in LOCAL_ENGINES else 0
+        workers = min(os.cpu_count() or 1, 4) if engine in (None, *LOCAL_ENGINES) else 0
     pooled = {"max_concurrent": 64, "max_queue": 256} if workers else {}
     agents = load_agents(agent_files)
     if auth and not keys:  # last: a server that will not start announces no key
@@ -69,9 +70,6 @@ def build_settings(
         agents=agents,
         conversation_secret=secret,
     )
-
-
-LOCAL_ENGINES = (None, "auto", "espeak", "kokoro", "piper")
 
 
 def load_agents(paths: Sequence[str]) -> tuple[Any, ...]:

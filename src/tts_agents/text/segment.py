@@ -1,9 +1,10 @@
 """Cutting text into the pieces engines speak one at a time.
 
-Segment sizes follow a schedule: the first segment is short (a clause) so the first audio
-comes fast; later ones grow to whole sentences up to the schedule's last size, so engines
-work efficiently (an engine whose cost grows with the piece, like Kokoro, ramps up over a
-few segments so each is ready before the audio before it has played). A cut prefers a
+Segment sizes follow :class:`SegmentSizes`: the first segment is short (a clause) so the
+first audio comes fast; later ones grow to whole sentences up to the schedule's last size, so
+engines work efficiently. An engine whose cost grows with the piece (Kokoro) also sets a
+growth limit: a segment holds at most that many times the characters already cut, so each
+piece is ready before the audio made before it has played. A cut prefers a
 sentence end, then a clause end, then the space before a linking word ("and", "for"), and
 only ever falls on whitespace, so no word or number is split. Input arrives as an iterable
 of pieces (blocks of a file), so memory stays flat in the length of the text.
@@ -15,7 +16,7 @@ punctuation that ends it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 FIRST_MIN_CHARS = 12
@@ -41,6 +42,29 @@ _LEANING_WORDS = frozenset(
     "by from and or but is are was were be will would can could should not no".split()
 )
 _CLAUSE_PUNCTUATION = re.compile(r"""[.!?…;:,—–]+(?=["'”’)\]]*(?:\s|$))""")
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSizes:
+    """The most characters segment ``n`` may hold, after ``emitted`` characters were cut.
+
+    ``schedule[n]`` (the last size repeats); with ``growth``, also at most ``growth`` times
+    the characters already cut (never under the first size). An engine that speaks ``r``
+    times faster than real time keeps ahead of playback with a growth below ``r``.
+    """
+
+    schedule: tuple[int, ...] = DEFAULT_SCHEDULE
+    growth: float | None = None
+
+    def limit(self, count: int, emitted: int) -> int:
+        """The limit for the segment after ``count`` segments of ``emitted`` characters."""
+        limit = self.schedule[min(count, len(self.schedule) - 1)]
+        if self.growth and count:
+            limit = min(limit, max(self.schedule[0], int(self.growth * emitted)))
+        return limit
+
+
+DEFAULT_SIZES = SegmentSizes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,50 +107,49 @@ class Segment:
 
 
 def segment_text(
-    pieces: Iterable[str], *, schedule: Sequence[int] = DEFAULT_SCHEDULE
+    pieces: Iterable[str], *, sizes: SegmentSizes = DEFAULT_SIZES
 ) -> Iterator[Segment]:
-    """Cut a stream of text pieces into segments with input offsets.
+    """Cut a stream of text pieces into segments with input offsets (see ``sizes``).
 
-    Segment ``n`` holds at most ``schedule[n]`` characters (the last size repeats), unless
-    one word is longer.
+    A segment is longer than its limit only when one word is.
     """
     buffer = ""
     offset = 0  # input offset of buffer[0]
-    count = 0
+    count = emitted = 0
     for piece in pieces:
         buffer += piece
         while True:
-            cut = _find_cut(buffer, _limit(schedule, count), count == 0, final=False)
+            cut = _find_cut(buffer, sizes.limit(count, emitted), count == 0, final=False)
             if cut is None:
                 break
             segment, buffer, offset = _emit(buffer, cut, offset)
             if segment is not None:
-                count += 1
+                count, emitted = count + 1, emitted + len(segment.text)
                 yield segment
     while buffer:
-        cut = _find_cut(buffer, _limit(schedule, count), count == 0, final=True)
+        cut = _find_cut(buffer, sizes.limit(count, emitted), count == 0, final=True)
         segment, buffer, offset = _emit(buffer, cut or len(buffer), offset)
         if segment is not None:
-            count += 1
+            count, emitted = count + 1, emitted + len(segment.text)
             yield segment
 
 
 def split_segment(
-    segment: Segment, *, index: int = 0, schedule: Sequence[int] = DEFAULT_SCHEDULE
+    segment: Segment, *, index: int = 0, emitted: int = 0, sizes: SegmentSizes = DEFAULT_SIZES
 ) -> Iterator[Segment]:
     """Cut one long segment (an SSML run) with the rules of :func:`segment_text`.
 
-    ``index`` is the number of segments with words already spoken before this one.
+    ``index`` segments of ``emitted`` characters with words were spoken before this one.
     """
     begin = 0
     text = segment.text
     while begin < len(text):
-        limit = _limit(schedule, index)
+        limit = sizes.limit(index, emitted)
         cut = _find_cut(text[begin:], limit, index == 0, final=True) or len(text) - begin
         end = begin + cut
         pause = segment.pause_after_ms if end >= len(text) else 0
         if text[begin:end].strip():
-            index += 1
+            index, emitted = index + 1, emitted + end - begin
             yield segment.part(begin, end, pause)
         elif pause:
             yield segment.part(begin, end, pause)
@@ -151,10 +174,6 @@ def split_clauses(text: str) -> list[tuple[int, int, str]]:
     if text[begin:].strip():
         clauses.append((begin, len(text.rstrip()), ""))
     return clauses
-
-
-def _limit(schedule: Sequence[int], index: int) -> int:
-    return schedule[min(index, len(schedule) - 1)]
 
 
 def _emit(buffer: str, cut: int, offset: int) -> tuple[Segment | None, str, int]:

@@ -8,13 +8,14 @@ own. Every character of a markup segment still maps back to the SSML source.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from tts_agents.text.segment import (
-    DEFAULT_SCHEDULE,
+    DEFAULT_SIZES,
     MAX_CHARS,
     Prosody,
     Segment,
+    SegmentSizes,
     split_segment,
 )
 from tts_agents.text.ssml import Run, parse_ssml
@@ -25,24 +26,26 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def ssml_segments(
-    source: str, *, markup: bool = False, schedule: Sequence[int] = DEFAULT_SCHEDULE
+    source: str, *, markup: bool = False, sizes: SegmentSizes = DEFAULT_SIZES
 ) -> list[Segment]:
     """Parse ``source`` (raising a validation error with the position) into segments."""
-    return list(_segments(parse_ssml(source), markup, schedule))
+    return list(_segments(parse_ssml(source), markup, sizes))
 
 
-def _segments(runs: list[Run], markup: bool, schedule: Sequence[int]) -> Iterator[Segment]:
-    spoken = 0  # segments with words so far
+def _segments(runs: list[Run], markup: bool, sizes: SegmentSizes) -> Iterator[Segment]:
+    spoken = emitted = 0  # segments with words so far, and their characters
     for phrase in _phrases(runs):
         if markup and len({run.prosody for run in phrase}) > 1:
-            spoken += 1
-            yield _markup_segment(phrase)
+            segment = _markup_segment(phrase)
+            spoken, emitted = spoken + 1, emitted + sum(len(run.text) for run in phrase)
+            yield segment
             continue
         for run in phrase:
             pause = run.pause_after_ms
             segment = Segment(run.text, run.offsets[0], run.offsets, run.prosody, pause)
-            for part in split_segment(segment, index=spoken, schedule=schedule):
-                spoken += bool(part.text.strip())
+            for part in split_segment(segment, index=spoken, emitted=emitted, sizes=sizes):
+                if part.text.strip():
+                    spoken, emitted = spoken + 1, emitted + len(part.text)
                 yield part
 
 

@@ -17,9 +17,9 @@ from tts_agents.engines.espeak.phonemes import PhonemeClause
 
 TIE = "^"
 MAX_TOKENS = 510  # the model's context, without the two pad tokens
-# Tokens per model call: memory grows ~40 MB per second of audio a call makes, so calls of
-# at most ~7 s keep one process under 600 MB; the speed per token is the same.
-RUN_TOKENS = 120
+# Tokens per model call: memory grows ~25 MB per second of audio a call makes, so calls of
+# at most ~10 s keep one process under 600 MB; longer calls are barely faster per token.
+RUN_TOKENS = 170
 PAD = 0
 
 # The model's vocabulary (its config.json): phoneme character -> token id.

@@ -24,12 +24,13 @@ from tts_agents.engines.piper.voice import PhonemeIds, PiperVoice, to_ids
 from tts_agents.engines.timing import starts, token_bounds, trim_silence
 from tts_agents.engines.voice_names import generic_voice
 from tts_agents.errors import TTSValidationError, VoiceNotFoundError
+from tts_agents.text.segment import SegmentSizes
 from tts_agents.types import AudioChunk, VoiceInfo, WordMark
 from tts_agents.weights import CATALOGUE, ModelStore
 
 HOP = 256  # samples per duration frame
 _DURATIONS = "/Ceil_output_0"
-SEGMENT_SCHEDULE = (32, 100, 300)
+SEGMENTS = SegmentSizes((32, 100, 300))
 # Catalogue voices: short name -> (model name, file, gender).
 CATALOGUE_VOICES = {"joe": ("piper-joe", "en_US-joe-medium.onnx", "male")}
 
@@ -66,7 +67,7 @@ class PiperEngine:
             speed_range=(0.5, 2.0),
             volume=True,
             local=True,
-            segment_chars=SEGMENT_SCHEDULE,
+            segments=SEGMENTS,
         )
 
     @property
