@@ -40,6 +40,8 @@ VOCAB: dict[str, int] = {
     "ᵻ": 177,
 }  # fmt: skip
 
+PUNCTUATION_IDS = frozenset(VOCAB[mark] for mark in ';:,.!?—…"()“”')
+
 # espeak-ng -> misaki, English (tied letters are one phoneme).
 _ENGLISH = {
     "\u0303": "", "a^ɪ": "I", "a^ʊ": "W", "d^ʒ": "ʤ", "e": "A", "e^ɪ": "A", "r": "ɹ",
@@ -152,4 +154,13 @@ def _clause_pieces(
     return pieces
 
 
-__all__ = ["MAX_TOKENS", "PAD", "RUN_TOKENS", "VOCAB", "TokenRun", "to_kokoro", "tokenize"]
+__all__ = [
+    "MAX_TOKENS",
+    "PAD",
+    "PUNCTUATION_IDS",
+    "RUN_TOKENS",
+    "VOCAB",
+    "TokenRun",
+    "to_kokoro",
+    "tokenize",
+]
