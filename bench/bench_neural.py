@@ -13,8 +13,8 @@ Everything in one run on the same texts, so ratios hold on a noisy shared machin
   * peak RSS of one process with one engine loaded speaking the text (a child process);
   * the server with the default engine: 8 concurrent clients, each streaming a paragraph
     as PCM; TTFB, throughput, errors, and stalls (a stream whose received audio falls more
-    than 0.3 s behind real time after its first byte), for 2 workers x 1 thread and
-    1 worker x 2 threads.
+    than 0.3 s behind real time after its first byte), for 2 workers x 2 threads (the
+    default: idle threads sleep), 2 x 1 and 1 x 2.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ import numpy as np
 
 from loopback import server_process
 from tts_agents import TTSAgent, TTSConfig
+from tts_agents.engines import model_store
 from tts_agents.engines.espeak.phonemes import phonemize
 from tts_agents.engines.kokoro.tokens import RUN_TOKENS, tokenize
 from tts_agents.engines.onnx import onnxruntime
 from tts_agents.engines.piper.voice import PiperVoice, to_ids
 from tts_agents.server import ServerSettings
-from tts_agents.weights import ModelStore, get_spec
+from tts_agents.weights import get_spec
 
 PARAGRAPH = (
     "Please tell me the weather forecast for tomorrow in London. I would like to know "
@@ -102,7 +103,7 @@ async def first_audio(agent: TTSAgent, voice: str, fmt: str, rounds: int) -> flo
 
 
 async def bench_kokoro(rounds: int, threads: int) -> None:
-    store = ModelStore()
+    store = model_store(TTSConfig())
     directory = store.require(get_spec("kokoro"))
     session = plain_session(directory / "kokoro-v1.0.int8.onnx", threads)
     pack = np.fromfile(directory / "voices/af_heart.bin", dtype="<f4").reshape(-1, 256)
@@ -139,7 +140,7 @@ async def bench_kokoro(rounds: int, threads: int) -> None:
 
 
 async def bench_piper(rounds: int, threads: int) -> None:
-    store = ModelStore()
+    store = model_store(TTSConfig())
     model = store.require(get_spec("piper-joe")) / "en_US-joe-medium.onnx"
     session = plain_session(model, threads)
     voice = PiperVoice.load(model)
@@ -211,6 +212,7 @@ def stream_client(url: str, text: str, rate: int) -> dict[str, float]:
 
 
 async def bench_server(clients: int, workers: int, threads: int) -> None:
+    os.environ["TTS_AGENTS_ONNX_THREADS"] = str(threads)  # the server and its workers read it
     settings = ServerSettings(
         api_keys=(KEY,), synthesis_workers=workers, max_concurrent=64, max_queue=256,
         requests_per_minute_per_key=100_000, requests_per_minute_per_ip=100_000,
@@ -244,7 +246,7 @@ async def main() -> None:
     parser.add_argument("--skip-server", action="store_true")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
-    print(f"{cores} cores; {len(TEXT)} characters; models in {ModelStore().root}")
+    print(f"{cores} cores; {len(TEXT)} characters; models in {model_store(TTSConfig()).root}")
     # First, while this process is small: on Linux a child's peak RSS starts from its
     # parent's at the fork.
     print(
@@ -256,7 +258,8 @@ async def main() -> None:
         await bench_kokoro(args.rounds, threads)
     await bench_piper(args.rounds, min(cores, 4))
     if not args.skip_server:
-        for workers, threads in ((min(cores, 4), 1), (1, min(cores, 4))):
+        every = min(cores, 4)
+        for workers, threads in ((every, every), (every, 1), (1, every)):
             await bench_server(args.clients, workers, threads)
 
 

@@ -53,7 +53,11 @@ async def test_word_marks_point_at_the_words_in_order(engine: Engine) -> None:
     words = [text[m.text_start : m.text_end] for m in marks]
     assert words[:3] == ["Café", "naïve", "résumé"]
     samples = [m.sample for m in marks]
-    assert samples == sorted(samples) and samples[0] < 0.3 * engine.capabilities.sample_rate
+    assert samples == sorted(samples)
+    if engine.name == "espeak":
+        assert samples[0] == 0  # espeak-ng starts speaking at once
+    else:  # neural engines keep 100 ms of the model's lead-in, so the onset is not clipped
+        assert 0 < samples[0] < 0.3 * engine.capabilities.sample_rate
 
 
 async def test_capabilities_are_truthful(engine: Engine) -> None:

@@ -104,7 +104,7 @@ async def test_blends_mix_voice_packs(agent: TTSAgent, transcribe: Transcriber) 
     even = await agent.generate_speech(SENTENCE, voice="af_heart+am_echo", format="pcm")
     assert mixed.metadata["voice"] == "af_heart(0.667)+am_echo(0.333)"
     assert even.metadata["voice"] == "af_heart(0.5)+am_echo(0.5)"
-    assert plain.audio_data != mixed.audio_data != even.audio_data
+    assert len({plain.audio_data, mixed.audio_data, even.audio_data}) == 3
     assert len(words_heard(heard(mixed.audio_data or b"", 24000, transcribe), KEY_WORDS)) >= 4
 
 
@@ -152,6 +152,8 @@ async def test_the_first_piece_is_a_few_words(agent: TTSAgent) -> None:
 
 async def test_cancelling_a_stream_stops_the_model_run(neural: Path) -> None:
     engine = create_engine("kokoro", TTSConfig(models_dir=neural))
+    async for _ in engine.synthesize("Warm.", SynthesisOptions(voice="af_heart")):
+        pass  # the session is loaded: the times below are model runs only
     text = "The meeting has been moved to next Thursday afternoon, after lunch, in the hall."
     options = SynthesisOptions(voice="af_heart", speed=0.5)  # one long run of the model
     began = time.perf_counter()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from elevenlabs.client import ElevenLabs
@@ -46,6 +47,7 @@ def test_openai_sdk_gets_kokoro_audio_from_the_pool(
     served: tuple[str, Any], transcribe: Transcriber
 ) -> None:
     url, app = served
+    opened = app.state.pool.opened
     client = OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
     audio = client.audio.speech.create(
         model="tts-1", voice="alloy", input=SENTENCE, response_format="mp3"
@@ -54,7 +56,7 @@ def test_openai_sdk_gets_kokoro_audio_from_the_pool(
     assert decoded.sample_rate == 24000  # Kokoro's rate: espeak-ng would give 22050
     assert 2.5 < decoded.duration < 6
     assert len(words_heard(transcribe(decoded), KEY_WORDS)) >= 5
-    assert app.state.pool is not None and app.state.pool.pids
+    assert app.state.pool.opened == opened + 1  # a worker process spoke it
 
 
 def test_elevenlabs_sdk_premade_voice_gets_kokoro(
@@ -120,3 +122,16 @@ def test_the_voice_agent_answers_with_kokoro(
     conversation.wait_for_session_end()
     spoken = transcribe(Decoded(np.frombuffer(mic.received(asked), "<i2"), RATE, "pcm"))
     assert len(words_heard(spoken, {"audio", "formats", "telephone", "extension"})) >= 3, spoken
+
+
+def test_clients_cannot_name_files_on_the_server(served: tuple[str, Any], models_dir: Path) -> None:
+    url, _ = served
+    model = str(models_dir / "piper-joe" / "en_US-joe-medium.onnx")
+    for voice in (model, "/nonexistent/x.onnx"):
+        response = httpx.post(
+            url + "/v1/audio/speech",
+            json={"model": "tts-1", "input": "Hi.", "voice": voice},
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
+        assert response.status_code in (400, 404), response.text
+        assert "not accepted here" in response.json()["error"]["message"]

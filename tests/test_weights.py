@@ -18,8 +18,8 @@ from tests.conftest import free_port, run_cli
 from tts_agents import TTSAgent, TTSConfig
 from tts_agents.engines import create_engine
 from tts_agents.engines.auto import AutoEngine
-from tts_agents.errors import ModelError, ModelIntegrityError
-from tts_agents.weights import ModelStore, get_spec
+from tts_agents.errors import ModelError, ModelIntegrityError, VoiceNotFoundError
+from tts_agents.weights import CATALOGUE, ModelStore, get_spec
 from tts_agents.weights.assemble import file_sha256, install_file
 from tts_agents.weights.catalogue import KOKORO_MODEL_FILE, ModelFile
 from tts_agents.weights.sources import SourceUnavailable, UrlSource
@@ -235,3 +235,21 @@ def _path_without(program: str) -> str:
     """PATH with every directory that holds ``program`` left out."""
     keep = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / program).exists()]
     return os.pathsep.join(keep)
+
+
+def test_every_package_part_is_read_from_its_own_import_directory() -> None:
+    """Wheels install data under the import name: underscores, never the dashed name."""
+    for spec in CATALOGUE.values():
+        for file in spec.files:
+            for part in file.parts:
+                top = part.member.split("/", 1)[0]
+                assert top == part.distribution.replace("-", "_"), (spec.name, part)
+
+
+async def test_a_server_refuses_voices_that_name_files(models_dir: Path) -> None:
+    model = models_dir / "piper-joe" / "en_US-joe-medium.onnx"
+    agent = TTSAgent(TTSConfig(models_dir=models_dir, allow_voice_paths=False))
+    for voice in (str(model), "/etc/passwd.onnx", "../x.onnx"):
+        with pytest.raises(VoiceNotFoundError, match="not accepted here"):
+            agent.prepare("Hi.", voice=voice)
+    assert agent.prepare("Hi.", voice="joe").engine.name == "piper"

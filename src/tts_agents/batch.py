@@ -34,6 +34,7 @@ from tts_agents.batch_store import (
     remove_temp_files,
 )
 from tts_agents.config import TTSConfig
+from tts_agents.engines.onnx import default_threads
 from tts_agents.errors import TTSAgentError, TTSValidationError, map_errors
 from tts_agents.models import TTSRequest, TTSResponse
 from tts_agents.speech import TTSAgent
@@ -215,7 +216,7 @@ _worker_agents: dict[str, TTSAgent] = {}
 
 
 def _threads_per_worker(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // workers)
+    return max(1, min(default_threads(), (os.cpu_count() or 1) // workers))
 
 
 def _open_directory(directory: Path, resume: bool) -> tuple[Manifest, set[str]]:

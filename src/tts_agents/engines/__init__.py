@@ -17,6 +17,7 @@ from collections.abc import Callable
 from tts_agents.config import TTSConfig
 from tts_agents.engines.base import Capabilities, Engine, SynthesisOptions, VoiceRouter
 from tts_agents.errors import EngineNotFoundError
+from tts_agents.weights import ModelStore
 
 
 def _espeak(config: TTSConfig, interleaved: bool = False) -> Engine:
@@ -28,17 +29,21 @@ def _espeak(config: TTSConfig, interleaved: bool = False) -> Engine:
 def _auto(config: TTSConfig, interleaved: bool = False) -> Engine:
     from tts_agents.engines.auto import AutoEngine
 
-    return AutoEngine(config, espeak=_espeak(config, interleaved))  # type: ignore[arg-type]
+    return AutoEngine(config)  # its espeak member never pauses, interleaved or not
+
+
+def model_store(config: TTSConfig) -> ModelStore:
+    """The models directory a configuration names."""
+    return ModelStore(config.models_dir, mirror=config.models_mirror)
 
 
 def _kokoro(config: TTSConfig, interleaved: bool = False) -> Engine:
     from tts_agents.engines.kokoro import KokoroEngine
-    from tts_agents.engines.onnx import onnxruntime
-    from tts_agents.weights import ModelStore
+    from tts_agents.engines.onnx import check_onnxruntime
 
-    onnxruntime("kokoro")  # a missing extra fails here, naming it
+    check_onnxruntime("kokoro")  # a missing extra fails here, naming it
     return KokoroEngine(
-        store=ModelStore(config.models_dir),
+        store=model_store(config),
         device=config.device,
         variant=config.model_variant,
         threads=config.onnx_threads,
@@ -46,13 +51,15 @@ def _kokoro(config: TTSConfig, interleaved: bool = False) -> Engine:
 
 
 def _piper(config: TTSConfig, interleaved: bool = False) -> Engine:
-    from tts_agents.engines.onnx import onnxruntime
+    from tts_agents.engines.onnx import check_onnxruntime
     from tts_agents.engines.piper import PiperEngine
-    from tts_agents.weights import ModelStore
 
-    onnxruntime("piper")
+    check_onnxruntime("piper")
     return PiperEngine(
-        store=ModelStore(config.models_dir), device=config.device, threads=config.onnx_threads
+        store=model_store(config),
+        device=config.device,
+        threads=config.onnx_threads,
+        allow_paths=config.allow_voice_paths,
     )
 
 
@@ -134,5 +141,6 @@ __all__ = [
     "VoiceRouter",
     "create_engine",
     "engine_for",
+    "model_store",
     "route",
 ]

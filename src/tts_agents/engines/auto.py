@@ -5,8 +5,9 @@ voice name that belongs to one engine picks it (``af_heart`` or a blend of Kokor
 kokoro; ``joe`` or a ``.onnx`` path -> piper; ``en-us+f3``, ``de`` -> espeak). Names of no
 engine in particular (OpenAI's ``alloy``, ElevenLabs' premade voice ids) go to the best
 installed engine that speaks the requested language: German with Kokoro installed is spoken
-by espeak-ng, since Kokoro has no German. A model that fails verification is skipped with
-one warning; the next engine serves.
+by espeak-ng, since Kokoro has no German. A model whose weights fail verification at start
+is skipped with one warning and the next engine serves (a damaged voice pack is refused
+when a request first uses it).
 
 :meth:`AutoEngine.route` hands the pipeline the chosen engine itself, so the stream runs on
 its true capabilities (rate, speed range, segment sizes). Inside a fallback chain, ``auto``
@@ -15,22 +16,21 @@ is used like any engine: its voice ids carry the engine's name (``kokoro:af_hear
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import TypeVar
 
 from tts_agents.config import TTSConfig
+from tts_agents.engines import create_engine, model_store
 from tts_agents.engines.base import Engine, SynthesisOptions
 from tts_agents.engines.espeak import EspeakEngine
-from tts_agents.engines.kokoro.voices import SPOKEN as KOKORO_LANGUAGES
-from tts_agents.engines.kokoro.voices import is_kokoro_voice
-from tts_agents.engines.piper import PiperEngine
+from tts_agents.engines.kokoro.voices import is_kokoro_voice, speaks_language
+from tts_agents.engines.piper import PiperEngine, is_piper_voice
 from tts_agents.engines.voice_names import ELEVENLABS_VOICES, OPENAI_VOICES, generic_voice
 from tts_agents.errors import MissingExtraError, ModelError
 from tts_agents.redact import get_logger
 from tts_agents.types import AudioChunk, VoiceInfo
-from tts_agents.weights import CATALOGUE, ModelStore, install_hint
+from tts_agents.weights import CATALOGUE, install_hint
 
 logger = get_logger(__name__)
 
@@ -38,6 +38,7 @@ HINT = (
     "tip: for a natural voice, "
     f"{install_hint(CATALOGUE['kokoro'])} (espeak-ng speaks until then)"
 )
+E = TypeVar("E")
 
 
 class AutoEngine:
@@ -45,20 +46,29 @@ class AutoEngine:
 
     name = "auto"
 
-    def __init__(self, config: TTSConfig | None = None, *, espeak: EspeakEngine | None = None):
-        """Find the installed neural models (verifying them) and keep espeak-ng at hand."""
-        config = config or TTSConfig()
-        store = ModelStore(config.models_dir)
-        self.espeak = espeak or EspeakEngine()
-        self.kokoro: Engine | None = _optional(lambda: _kokoro(config, store), "kokoro")
-        self.piper: PiperEngine | None = _optional(lambda: _piper(config, store), "piper")
+    def __init__(self, config: TTSConfig, *, espeak: EspeakEngine | None = None) -> None:
+        """Find the installed neural models (verifying their weights); espeak is always there.
+
+        ``espeak`` defaults to one that never pauses its thread for a slow consumer: Kokoro
+        and Piper phonemize on that same thread, so a paused espeak stream would hold them.
+        """
+        self.config = config
+        store = model_store(config)
+        self.espeak = espeak or EspeakEngine(window=None)
+        self.kokoro: Engine | None = None
+        self.piper: PiperEngine | None = None
+        if store.status(CATALOGUE["kokoro"]).installed:
+            self.kokoro = _optional(lambda: create_engine("kokoro", config), "kokoro")
+        if store.status(CATALOGUE["piper-joe"]).installed:
+            self.piper = _optional(lambda: _piper(config), "piper")
+        self._neural = self.kokoro is not None or self.piper is not None
         best = self.kokoro or self.piper or self.espeak
         self.capabilities = best.capabilities
 
     @property
     def neural(self) -> bool:
         """Whether a natural (neural) voice is installed."""
-        return self.kokoro is not None or self.piper is not None
+        return self._neural
 
     @property
     def members(self) -> dict[str, Engine]:
@@ -76,26 +86,32 @@ class AutoEngine:
     def route(self, voice: str, language: str | None = None) -> tuple[Engine, str]:
         """The engine that speaks ``voice`` (in ``language``), and its voice id."""
         wanted = voice.strip()
-        if is_kokoro_voice(wanted.lower()):
+        if is_kokoro_voice(wanted):
             if self.kokoro is None:
                 raise ModelError(
                     f"voice {wanted!r} is a Kokoro voice: {install_hint(CATALOGUE['kokoro'])}"
                 )
             return self.kokoro, self.kokoro.resolve_voice(wanted, language)
-        if wanted.lower() == "joe" or wanted.endswith(".onnx"):
-            piper = self.piper or _optional(lambda: _piper_for_path(wanted), "piper")
-            if piper is None:
-                raise ModelError(
-                    f"voice {wanted!r} is a Piper voice: {install_hint(CATALOGUE['piper-joe'])}"
-                )
+        if is_piper_voice(wanted):
+            piper = self._piper_for(wanted)
             return piper, piper.resolve_voice(wanted, language)
         if generic_voice(wanted) is not None:
             engine = self._best_for(language)
             return engine, engine.resolve_voice(wanted, language)
         return self.espeak, self.espeak.resolve_voice(wanted, language)
 
+    def _piper_for(self, voice: str) -> PiperEngine:
+        """The Piper engine, made on first use for a voice file when no catalogue voice is."""
+        if self.piper is None and voice.lower().endswith(".onnx"):
+            self.piper = _piper(self.config)
+        if self.piper is None:
+            raise ModelError(
+                f"voice {voice!r} is a Piper voice: {install_hint(CATALOGUE['piper-joe'])}"
+            )
+        return self.piper
+
     def _best_for(self, language: str | None) -> Engine:
-        if self.kokoro is not None and _kokoro_speaks(language):
+        if self.kokoro is not None and speaks_language(language):
             return self.kokoro
         if self.piper is not None and self.piper.speaks(language):
             return self.piper
@@ -115,11 +131,11 @@ class AutoEngine:
 
     async def voices(self) -> list[VoiceInfo]:
         """Generic names first (with what they map to here), then every engine's voices."""
-        generic = []
+        voices = []
         for voice in (*OPENAI_VOICES.values(), *ELEVENLABS_VOICES.values()):
             engine, resolved = self.route(voice.id)
             origin = "OpenAI voice" if voice.origin == "openai" else "ElevenLabs premade voice"
-            generic.append(
+            voices.append(
                 VoiceInfo(
                     id=voice.id,
                     name=voice.name,
@@ -129,7 +145,6 @@ class AutoEngine:
                     description=f"{origin}, spoken by {engine.name} {resolved}",
                 )
             )
-        voices = generic
         for engine in self.members.values():
             voices += [v for v in await engine.voices() if generic_voice(v.id) is None]
         return voices
@@ -140,50 +155,13 @@ class AutoEngine:
             await engine.aclose()
 
 
-def _kokoro_speaks(language: str | None) -> bool:
-    if not language:
-        return True
-    key = language.strip().lower().replace("_", "-")
-    return key in KOKORO_LANGUAGES or key in ("en", "pt", "fr-fr", "es-es", "it-it")
+def _piper(config: TTSConfig) -> PiperEngine:
+    engine = create_engine("piper", config)
+    assert isinstance(engine, PiperEngine)
+    return engine
 
 
-def _kokoro(config: TTSConfig, store: ModelStore) -> Engine | None:
-    if not store.status(CATALOGUE["kokoro"]).installed:
-        return None
-    _need_onnxruntime("kokoro")
-    from tts_agents.engines.kokoro import KokoroEngine
-
-    return KokoroEngine(
-        store=store,
-        device=config.device,
-        variant=config.model_variant,
-        threads=config.onnx_threads,
-    )
-
-
-def _piper(config: TTSConfig, store: ModelStore) -> PiperEngine | None:
-    if not store.status(CATALOGUE["piper-joe"]).installed:
-        return None
-    _need_onnxruntime("piper")
-    return PiperEngine(store=store, device=config.device, threads=config.onnx_threads)
-
-
-def _piper_for_path(voice: str) -> PiperEngine | None:
-    if not voice.endswith(".onnx"):
-        return None
-    _need_onnxruntime("piper")
-    return PiperEngine()
-
-
-def _need_onnxruntime(extra: str) -> None:
-    if importlib.util.find_spec("onnxruntime") is None:
-        raise MissingExtraError(f"the {extra} engine", extra)
-
-
-E = TypeVar("E")
-
-
-def _optional(build: Callable[[], E | None], name: str) -> E | None:
+def _optional(build: Callable[[], E], name: str) -> E | None:
     """The engine ``build()`` makes, or None (with one warning) when it cannot be used."""
     try:
         return build()

@@ -2,7 +2,7 @@
 
 Sessions are cached per process (a model is loaded once however many engines use it) and
 every run goes through one thread, so concurrent requests take turns on the cores instead
-of fighting over them; ``intra_op_threads`` decides how many cores one run uses. A run
+of fighting over them; ``threads`` decides how many cores one run uses. A run
 whose consumer goes away is stopped through onnxruntime's ``RunOptions.terminate``.
 
 The per-phoneme durations that time each word are computed inside the models' graphs but
@@ -15,8 +15,11 @@ loaded and timings are estimated instead.
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.util
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +32,6 @@ from tts_agents.redact import get_logger
 logger = get_logger(__name__)
 
 Device = Literal["auto", "cpu", "cuda"]
-DEVICES = ("auto", "cpu", "cuda")
 ONNX_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnx")
 
 _sessions: dict[tuple[Path, str, int, str | None], LoadedModel] = {}
@@ -54,15 +56,26 @@ class LoadedModel:
 
     session: Any
     durations: str | None
-    provider: str
 
 
 def onnxruntime(extra: str) -> Any:
     """The ``onnxruntime`` module, or an error naming the pip extra that installs it."""
     try:
-        import onnxruntime as ort
+        return _import_onnxruntime()
     except ImportError as exc:
         raise MissingExtraError(f"the {extra} engine", extra) from exc
+
+
+def check_onnxruntime(extra: str) -> None:
+    """Fail now, naming the extra, when onnxruntime is missing (without importing it)."""
+    if importlib.util.find_spec("onnxruntime") is None:
+        raise MissingExtraError(f"the {extra} engine", extra)
+
+
+@functools.cache
+def _import_onnxruntime() -> Any:
+    import onnxruntime as ort
+
     ort.set_default_logger_severity(3)  # errors only: its warnings are not the user's
     return ort
 
@@ -105,10 +118,10 @@ def _create(
     if not _spinning:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if durations:
-        patched = add_output(path.read_bytes(), durations)  # one copy of the model held
+        patched = add_output(path.read_bytes(), durations)  # the file's bytes are freed here
         try:
             session = ort.InferenceSession(patched, options, providers=providers)
-            return LoadedModel(session, durations, providers[0])
+            return LoadedModel(session, durations)
         except Exception:  # noqa: BLE001 - not in this graph: load the plain model
             logger.info("%s has no %s tensor; word timings are estimated", path.name, durations)
         finally:
@@ -117,7 +130,7 @@ def _create(
         session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:
         raise TTSAPIError(f"cannot load {path.name}: {type(exc).__name__}") from exc
-    return LoadedModel(session, None, providers[0])
+    return LoadedModel(session, None)
 
 
 def _providers(ort: Any, device: Device) -> list[str]:
@@ -131,12 +144,23 @@ def _providers(ort: Any, device: Device) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-async def run(model: LoadedModel, feeds: Mapping[str, Any], outputs: Sequence[str]) -> list[Any]:
-    """Run the session on :data:`ONNX_THREAD`; cancelling the caller stops the run."""
+async def run(
+    model: LoadedModel, feeds: Mapping[str, Any], outputs: Sequence[str]
+) -> tuple[list[Any], float]:
+    """Run the session on :data:`ONNX_THREAD`; cancelling the caller stops the run.
+
+    Returns the outputs and the seconds the run took (its wait for the thread excluded).
+    """
     ort = onnxruntime("neural")
     options = ort.RunOptions()
     loop = asyncio.get_running_loop()
-    future = loop.run_in_executor(ONNX_THREAD, model.session.run, list(outputs), feeds, options)
+
+    def timed() -> tuple[list[Any], float]:
+        began = time.perf_counter()
+        results = model.session.run(list(outputs), dict(feeds), options)
+        return results, time.perf_counter() - began
+
+    future = loop.run_in_executor(ONNX_THREAD, timed)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
@@ -193,11 +217,11 @@ def warn_if_slow(engine: str, audio_seconds: float, wall_seconds: float) -> None
 
 
 __all__ = [
-    "DEVICES",
     "ONNX_THREAD",
     "Device",
     "LoadedModel",
     "add_output",
+    "check_onnxruntime",
     "default_threads",
     "load_model",
     "onnxruntime",

@@ -1,49 +1,71 @@
-"""Word start times from the per-phoneme durations a neural model predicts.
+"""From one model call's raw output to PCM and word marks, timed by the model's durations.
 
 Kokoro and Piper decide how many frames each input token lasts; the sum of the frames
 before a word's first token, times the samples per frame, is where the word starts. When a
 model does not give its durations, the audio is shared evenly among the tokens instead (an
 estimate that drifts within a sentence, but keeps every word in order and in its clause).
+Pads before the first spoken token and after the last one carry silence the model adds to
+every call; trimming them to ``lead``/``tail`` keeps the gaps between pieces natural.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from tts_agents.types import WordMark
 
-def token_bounds(
-    frames: np.ndarray | None, tokens: int, samples: int, frame_samples: int
-) -> np.ndarray:
-    """Sample offset where each of ``tokens`` inputs starts, plus the end (``tokens + 1``).
 
-    Uses ``frames`` (per-token durations) when they account for exactly ``samples``;
-    otherwise an even split, so callers never depend on a model's export details.
+@dataclass(frozen=True, slots=True)
+class RunLayout:
+    """Where things sit in one model call's input.
+
+    ``tokens`` inputs in all (pads included); the spoken ones are ``first``..``last``;
+    ``words[i]`` (a text span) starts at input ``positions[i]``.
+    """
+
+    tokens: int
+    first: int
+    last: int
+    words: Sequence[tuple[int, int]]
+    positions: Sequence[int]
+
+
+def render(
+    audio: np.ndarray,
+    frames: np.ndarray | None,
+    layout: RunLayout,
+    *,
+    frame: int,
+    lead: int,
+    tail: int,
+    volume: float = 1.0,
+) -> tuple[bytes, list[WordMark]]:
+    """Trimmed s16le PCM of ``audio`` (floats in [-1, 1]) and its word marks."""
+    bounds = _token_bounds(frames, layout.tokens, len(audio), frame)
+    start = max(0, int(bounds[layout.first]) - lead)
+    end = max(start, min(len(audio), int(bounds[layout.last + 1]) + tail))
+    marks = [
+        WordMark(span[0], span[1], max(0, int(bounds[position]) - start))
+        for span, position in zip(layout.words, layout.positions, strict=True)
+    ]
+    scaled = np.clip(audio[start:end] * (32767.0 * volume), -32768, 32767)
+    return scaled.astype("<i2").tobytes(), marks
+
+
+def _token_bounds(frames: np.ndarray | None, tokens: int, samples: int, frame: int) -> np.ndarray:
+    """Sample offset where each input starts, plus the end.
+
+    From ``frames`` when they account for exactly ``samples``, else an even split (so
+    nothing depends on an export's details).
     """
     if frames is not None and len(frames) == tokens:
-        bounds = np.concatenate([[0], np.cumsum(frames, dtype=np.int64)]) * frame_samples
+        bounds = np.concatenate([[0], np.cumsum(frames.astype(np.int64))]) * frame
         if bounds[-1] == samples:
             return bounds
     return np.linspace(0, samples, tokens + 1).round().astype(np.int64)
 
 
-def trim_silence(
-    bounds: np.ndarray, first: int, last: int, lead: int, tail: int
-) -> tuple[int, int]:
-    """Where to cut the audio: ``lead``/``tail`` samples kept around tokens ``first``..``last``.
-
-    Pads before the first spoken token and after the last one carry silence the model
-    adds to every call; trimming them keeps the gaps between pieces natural.
-    """
-    start = max(0, int(bounds[first]) - lead)
-    end = min(int(bounds[-1]), int(bounds[last + 1]) + tail)
-    return start, max(start, end)
-
-
-def starts(bounds: np.ndarray, positions: Sequence[int], cut: int) -> list[int]:
-    """Sample (after cutting ``cut`` samples from the front) where each position starts."""
-    return [max(0, int(bounds[position]) - cut) for position in positions]
-
-
-__all__ = ["starts", "token_bounds", "trim_silence"]
+__all__ = ["RunLayout", "render"]

@@ -47,7 +47,8 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
         protect_access_logs(settings.api_keys)  # uvicorn has configured logging by now
         async with AsyncExitStack() as stack:
             if agent is None:
-                config = TTSConfig(engine=settings.engine) if settings.engine else None
+                # Clients name voices; they must not make the server load files of its disk.
+                config = TTSConfig(engine=settings.engine, allow_voice_paths=False)
                 app.state.agent = await stack.enter_async_context(TTSAgent(config))
             else:
                 app.state.agent = agent
@@ -92,10 +93,14 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
 async def _start_pool(
     settings: ServerSettings, agent: TTSAgent, stack: AsyncExitStack
 ) -> SynthesisPool | None:
-    """Worker processes for the offline engines, when the settings ask for them."""
+    """Worker processes for the offline engines, when the settings ask for them.
+
+    The workers build the engine from the agent's own configuration, so they speak exactly
+    what the routes validated against.
+    """
     if settings.synthesis_workers < 1 or not agent.engine.capabilities.local:
         return None
-    pool = SynthesisPool(settings.synthesis_workers, engine=settings.engine)
+    pool = SynthesisPool(settings.synthesis_workers, agent.config)
     stack.push_async_callback(pool.aclose)
     await pool.start()
     return pool

@@ -33,10 +33,9 @@ from tts_agents.synthesis import SpeechStream
 CREDIT = 16  # chunks a stream may run ahead of what the server has taken
 
 
-def run_worker(conn: Connection, engine: str | None = None, threads: int | None = None) -> None:
-    """The worker process's entry point: speak with ``engine``, ``threads`` cores a run."""
+def run_worker(conn: Connection, config: TTSConfig) -> None:
+    """The worker process's entry point: speak with the engine ``config`` describes."""
     share_cores()  # sibling workers run models on the same cores
-    config = TTSConfig(engine=engine, onnx_threads=threads)
     asyncio.run(_Worker(conn, config).run())
 
 

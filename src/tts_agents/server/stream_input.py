@@ -94,7 +94,6 @@ class _Session:
             self.websocket.query_params.get("output_format")
         )
         route(self.agent.engine, self.voice_id, None)  # an unknown voice fails before any audio
-        self.voice = self.voice_id
         self.encoder: Encoder = create_encoder(self.output.spec, self.output.sample_rate)
         self._configure(first)
         opening = first.get("text")
@@ -170,7 +169,7 @@ class _Session:
             return
         stream = self.agent.prepare(
             text,
-            voice=self.voice,
+            voice=self.voice_id,
             format=self.output.spec,
             speed=self.speed,
             sample_rate=self.output.sample_rate,

@@ -22,7 +22,6 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from tts_agents.config import TTSConfig
-from tts_agents.engines.onnx import default_threads
 from tts_agents.errors import TTSUnavailableError
 from tts_agents.server.pool_worker import CREDIT, run_worker
 from tts_agents.server.speech_job import SpeechJob
@@ -48,19 +47,19 @@ class _Worker:
 class SynthesisPool:
     """``size`` worker processes (spawned, so no thread state is inherited).
 
-    Each worker builds ``engine`` (the config's default when None); neural engines get
-    ``threads`` cores per run (``TTS_AGENTS_ONNX_THREADS``, default every core, at most 4),
-    with idle threads sleeping rather than spinning: a lone request runs on every core, and
-    under load the workers share them (bench_neural: 2 workers x 2 threads gave first audio
-    in 0.51 s alone and the same throughput as 2 x 1 with 8 clients).
+    Each worker builds the engine ``config`` describes; neural engines get its
+    ``onnx_threads`` cores per run (default every core, at most 4), with idle threads
+    sleeping rather than spinning: a lone request runs on every core, and under load the
+    workers share them (bench_neural: 2 workers x 2 threads gave first audio in 0.51 s
+    alone and the same throughput as 2 x 1 with 8 clients).
     """
 
-    def __init__(self, size: int, *, engine: str | None = None, threads: int | None = None):
+    def __init__(self, size: int, config: TTSConfig | None = None) -> None:
         if size < 1:
             raise ValueError("a synthesis pool needs at least one worker")
         self.size = size
-        self.engine = engine
-        self.threads = threads or TTSConfig().onnx_threads or default_threads()
+        self.config = config or TTSConfig()
+        self.opened = 0  # requests handed to the workers so far
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
         self._context = multiprocessing.get_context("spawn")
@@ -92,6 +91,7 @@ class SynthesisPool:
         """``job``'s encoded audio, made by a worker; ``stream`` counts samples and words."""
         worker = self._pick()
         sid = next(self._ids)
+        self.opened += 1
         inbox: asyncio.Queue[Any] = asyncio.Queue()
         worker.streams[sid] = inbox
         worker.waiting_first.add(sid)
@@ -137,7 +137,7 @@ class SynthesisPool:
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=run_worker,
-            args=(theirs, self.engine, self.threads),
+            args=(theirs, self.config),
             name="tts-agents-synthesis",
             daemon=True,
         )

@@ -41,7 +41,8 @@ _LEANING_WORDS = frozenset(
     "a an the my your his her its our their this that these those to of in on at for with "
     "by from and or but is are was were be will would can could should not no".split()
 )
-_CLAUSE_PUNCTUATION = re.compile(r"""[.!?…;:,—–]+(?=["'”’)\]]*(?:\s|$))""")
+_CLAUSE_PUNCTUATION = re.compile(r"""([.!?…;:,—–]+)["'”’)\]]*(?=\s|$)""")
+_LINKING_LOOKAHEAD = 10  # characters past the limit that show where a linking word ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +170,8 @@ def split_clauses(text: str) -> list[tuple[int, int, str]]:
         if _after_abbreviation(text, match.start()):
             continue
         if text[begin : match.start()].strip():
-            clauses.append((begin, match.start(), match.group()))
-        begin = match.end()
+            clauses.append((begin, match.start(), match.group(1)))
+        begin = match.end()  # closing quotes and brackets stay with their clause
     if text[begin:].strip():
         clauses.append((begin, len(text.rstrip()), ""))
     return clauses
@@ -189,11 +190,13 @@ def _emit(buffer: str, cut: int, offset: int) -> tuple[Segment | None, str, int]
 def _find_cut(buffer: str, limit: int, first: bool, *, final: bool) -> int | None:
     """Where to cut ``buffer`` (an index just after whitespace), or None to read more.
 
-    Decisions look only at ``buffer[:limit + 1]`` and wait until that much is buffered, so
-    the segments do not depend on how the input was split into pieces.
+    Decisions look only at ``buffer[:limit + 10]`` and wait until that much is buffered (or
+    the input ends), so the segments do not depend on how the input was split into pieces.
     """
     if len(buffer) <= limit:
         return len(buffer) if final else None
+    if not final and len(buffer) <= limit + _LINKING_LOOKAHEAD:
+        return None
     window = buffer[: limit + 1]
     if first:  # the first sentence if it is short, else the last clause that fits
         cut = _first_boundary(window, _SENTENCE_END, FIRST_MIN_CHARS)
@@ -201,7 +204,8 @@ def _find_cut(buffer: str, limit: int, first: bool, *, final: bool) -> int | Non
     else:
         cut = _last_boundary(window, _SENTENCE_END, 1)
         cut = cut or _last_boundary(window, _CLAUSE_END, limit // 3)
-    cut = cut or _last_linking_cut(window[:limit], max(FIRST_MIN_CHARS, limit // 3))
+    ahead = buffer[: limit + _LINKING_LOOKAHEAD]  # to see that "for" is not "format"
+    cut = cut or _last_linking_cut(ahead, limit, max(FIRST_MIN_CHARS, limit // 3))
     if cut is not None:
         return cut
     space = _last_free_space(window[:limit])
@@ -223,11 +227,15 @@ def _last_free_space(window: str) -> int:
     return spaces[-1] if spaces else -1
 
 
-def _last_linking_cut(window: str, minimum: int) -> int | None:
-    """Just after the whitespace before the last linking word, if the head is long enough."""
+def _last_linking_cut(text: str, limit: int, minimum: int) -> int | None:
+    """Just after the whitespace before the last linking word that starts within ``limit``.
+
+    The head must be at least ``minimum`` characters; ``text`` reaches past ``limit`` so a
+    word cut by the limit ("for" of "format") is not taken for a linking word.
+    """
     best = None
-    for match in _LINKING_WORD.finditer(window):
-        if match.start() >= minimum:
+    for match in _LINKING_WORD.finditer(text):
+        if minimum <= match.start() and match.end() <= limit:
             best = match.end()
     return best
 

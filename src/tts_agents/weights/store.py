@@ -1,7 +1,8 @@
 """The models directory: what is installed, pulling models into it, verifying and removing.
 
-Models live in ``TTS_AGENTS_MODELS_DIR`` (default ``$XDG_CACHE_HOME/tts-agents/models``,
-else ``~/.cache/tts-agents/models``), one directory per model. A file is used only after
+Models live in one directory (``TTSConfig.models_dir``, ``TTS_AGENTS_MODELS_DIR``; by
+default ``$XDG_CACHE_HOME/tts-agents/models``, else ``~/.cache/tts-agents/models``), one
+directory per model. A file is used only after
 its SHA-256 matched the catalogue's pin, checked once per process and again whenever the
 file's size or modification time changes.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tts_agents.errors import ModelError, ModelIntegrityError, TTSValidationError
+from tts_agents.errors import ModelError, ModelIntegrityError, TTSValidationError, map_errors
 from tts_agents.weights.assemble import MismatchError, file_sha256, install_file
 from tts_agents.weights.catalogue import CATALOGUE, ModelFile, ModelSpec
 from tts_agents.weights.sources import (
@@ -32,10 +33,7 @@ _verified_lock = threading.Lock()
 
 
 def models_dir() -> Path:
-    """Where models are installed (``TTS_AGENTS_MODELS_DIR`` overrides the cache default)."""
-    explicit = os.environ.get("TTS_AGENTS_MODELS_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
+    """The default models directory, under the user's cache directory."""
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "tts-agents" / "models"
 
@@ -78,7 +76,7 @@ class ModelStatus:
 
 
 class ModelStore:
-    """One models directory.
+    """One models directory (the default one when ``root`` is None).
 
     ``mirror`` replaces the host of upstream URLs (see :class:`~.sources.UrlSource`);
     ``network=False`` never tries them.
@@ -88,7 +86,7 @@ class ModelStore:
         self, root: Path | None = None, *, mirror: str | None = None, network: bool = True
     ) -> None:
         self.root = root or models_dir()
-        self.mirror = mirror if mirror is not None else os.environ.get("TTS_AGENTS_MODELS_MIRROR")
+        self.mirror = mirror
         self.network = network
 
     def directory(self, spec: ModelSpec) -> Path:
@@ -118,20 +116,33 @@ class ModelStore:
             check_file(path, file, spec.name)
         return directory
 
+    def require_present(self, spec: ModelSpec, paths: Iterable[str]) -> None:
+        """Raise :class:`ModelError` (with the install command) unless ``paths`` are there.
+
+        Only presence and size: each file is hashed by :func:`check_file` when first used.
+        """
+        directory = self.directory(spec)
+        files = {file.path: file for file in spec.files}
+        if not all(_has_size(directory / path, files[path].size) for path in paths):
+            raise ModelError(f"model {spec.name!r} is not installed: {install_hint(spec)}")
+
     def verify(self, spec: ModelSpec) -> list[str]:
         """Problems with the installed files (missing, wrong size or hash), re-hashing all."""
         problems = []
         directory = self.directory(spec)
         for file in spec.files:
             path = directory / file.path
-            if not path.is_file():
-                problems.append(f"{spec.name}/{file.path}: missing")
-            elif path.stat().st_size != file.size:
-                problems.append(f"{spec.name}/{file.path}: size differs from the pinned size")
-            elif file_sha256(path) != file.sha256:
-                problems.append(f"{spec.name}/{file.path}: SHA-256 does not match the pinned hash")
-            else:
-                _remember(path)
+            with map_errors(f"verify {spec.name}/{file.path}"):
+                if not path.is_file():
+                    problem = "missing"
+                elif path.stat().st_size != file.size:
+                    problem = "size differs from the pinned size"
+                elif file_sha256(path) != file.sha256:
+                    problem = "SHA-256 does not match the pinned hash"
+                else:
+                    _remember(path)
+                    continue
+            problems.append(f"{spec.name}/{file.path}: {problem}")
         return problems
 
     def remove(self, spec: ModelSpec) -> bool:
@@ -139,7 +150,8 @@ class ModelStore:
         directory = self.directory(spec)
         if not directory.exists():
             return False
-        shutil.rmtree(directory)
+        with map_errors(f"remove {spec.name}"):
+            shutil.rmtree(directory)
         with _verified_lock:
             for path in [p for p in _verified if directory in p.parents]:
                 del _verified[path]
@@ -192,12 +204,13 @@ def check_file(path: Path, file: ModelFile, model: str) -> None:
     """Refuse ``path`` unless it hashes to ``file``'s pin (once per process and change)."""
     try:
         stat = path.stat()
+        with _verified_lock:
+            if _verified.get(path) == (stat.st_size, stat.st_mtime_ns):
+                return
+        matches = stat.st_size == file.size and file_sha256(path) == file.sha256
     except OSError:
         raise ModelError(f"model {model!r}: {file.path} cannot be read") from None
-    with _verified_lock:
-        if _verified.get(path) == (stat.st_size, stat.st_mtime_ns):
-            return
-    if stat.st_size != file.size or file_sha256(path) != file.sha256:
+    if not matches:
         raise ModelIntegrityError(
             f"model {model!r}: {file.path} does not match its pinned SHA-256; refusing it "
             f"(run `tts-agents models pull {model}` to repair it)"

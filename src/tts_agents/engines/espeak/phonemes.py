@@ -3,10 +3,11 @@
 Neural engines (Kokoro, Piper) read espeak-ng phonemes. To time words from the durations
 those models predict per phoneme, every phoneme has to be traced back to the word it came
 from. libespeak-ng phonemizes whole clauses (so context shapes each word) but sometimes joins
-unstressed words ("in the" -> ``ɪnðə``) or expands one token into several words ("$5"):
-when the clause's phoneme words do not line up one to one with its text words, each text
-word is phonemized alone and the two phoneme strings are aligned character by character,
-which places every word boundary inside the clause's own phonemes.
+unstressed words ("in the" -> ``ɪnðə``) or expands one token into several words ("$5").
+Unless the clause's phoneme words line up one to one with plain text words (letters only,
+so nothing was expanded and a join cannot cancel an expansion out), each text word is
+phonemized alone and the two phoneme strings are aligned character by character, which
+places every word boundary inside the clause's own phonemes.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from tts_agents.engines.espeak import _lib
 from tts_agents.text.segment import split_clauses
 
 _WORD = re.compile(r"\S+")
+_PLAIN_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*[,.!?;:\"'”’)]*")
 _STRESS = "ˈˌ"
-_CLINGS_TO_PREVIOUS = "^ːʰʲ"
+_CLINGS_TO_PREVIOUS = "ːʰʲ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,8 @@ def _phonemize(text: str, voice: str, tie: str | None) -> list[PhonemeClause]:
         if not words:
             continue
         spoken = speak(text[start:end])
-        clauses.append(PhonemeClause(tuple(_align(text, words, spoken, speak)), punctuation))
+        aligned = _align(text, words, spoken, speak, tie)
+        clauses.append(PhonemeClause(tuple(aligned), punctuation))
     return clauses
 
 
@@ -76,10 +79,12 @@ def _align(
     words: list[tuple[int, int]],
     spoken: str,
     speak: Callable[[str], str],
+    tie: str | None,
 ) -> list[PhonemeWord]:
     """Give each text word its part of the clause's phonemes ``spoken``."""
     groups = spoken.split()
-    if len(groups) == len(words):
+    plain = all(_PLAIN_WORD.fullmatch(text[s:e].lstrip("\"'“‘(")) for s, e in words)
+    if plain and len(groups) == len(words):
         return [PhonemeWord(s, e, group) for (s, e), group in zip(words, groups, strict=True)]
     alone = [speak(text[s:e]) for s, e in words]
     reference = " ".join(alone)
@@ -89,7 +94,7 @@ def _align(
         starts.append(position)
         position += len(phonemes) + 1
     to_spoken = _position_map(reference, spoken)
-    cuts = [_snap(spoken, to_spoken[start]) for start in starts] + [len(spoken)]
+    cuts = [_snap(spoken, to_spoken[start], tie) for start in starts] + [len(spoken)]
     cuts[0] = 0
     for index in range(1, len(cuts)):  # monotone, whatever the matcher did
         cuts[index] = max(cuts[index], cuts[index - 1])
@@ -112,17 +117,18 @@ def _position_map(source: str, target: str) -> list[int]:
     return mapping
 
 
-def _snap(phonemes: str, cut: int) -> int:
+def _snap(phonemes: str, cut: int, tie: str | None) -> int:
     """Move a cut off a space run and out of a phoneme (stress, tie and length marks)."""
     cut = min(max(cut, 0), len(phonemes))
+    clings = _CLINGS_TO_PREVIOUS + (tie or "")
     while 0 < cut < len(phonemes) and phonemes[cut] == " " and phonemes[cut - 1] == " ":
         cut += 1
     while cut > 0 and phonemes[cut - 1] in _STRESS:
         cut -= 1
     while cut < len(phonemes) and (
-        phonemes[cut] in _CLINGS_TO_PREVIOUS
+        phonemes[cut] in clings
         or unicodedata.combining(phonemes[cut])
-        or phonemes[cut - 1 : cut] == "^"
+        or (tie is not None and phonemes[cut - 1 : cut] == tie)
     ):
         cut += 1
     return cut

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,21 +17,20 @@ import numpy as np
 
 from tts_agents.engines.base import Capabilities, SynthesisOptions
 from tts_agents.engines.espeak.phonemes import phonemize
-from tts_agents.engines.kokoro.tokens import PAD, PUNCTUATION_IDS, TokenRun, tokenize
+from tts_agents.engines.kokoro.tokens import PAD, PUNCTUATION_IDS, TIE, TokenRun, tokenize
 from tts_agents.engines.kokoro.voices import (
     Blend,
     describe,
     espeak_voice,
-    is_kokoro_voice,
     kokoro_language,
     native_voice,
     parse_blend,
 )
 from tts_agents.engines.onnx import Device, LoadedModel, load_model, run, warn_if_slow
 from tts_agents.engines.pcm import chunked
-from tts_agents.engines.timing import starts, token_bounds, trim_silence
+from tts_agents.engines.timing import RunLayout, render
 from tts_agents.engines.voice_names import generic_voice
-from tts_agents.errors import ModelError, VoiceNotFoundError
+from tts_agents.errors import TTSConfigError, VoiceNotFoundError
 from tts_agents.text.segment import SegmentSizes
 from tts_agents.types import AudioChunk, VoiceInfo, WordMark
 from tts_agents.weights import CATALOGUE, ModelStore, check_file
@@ -70,14 +68,14 @@ class KokoroEngine:
     ) -> None:
         """Check the model files now (hashes); the session loads on first use or ``start``."""
         if variant not in VARIANTS:
-            raise ModelError(f"unknown Kokoro variant {variant!r}; use {', '.join(VARIANTS)}")
+            raise TTSConfigError(f"unknown Kokoro variant {variant!r}; use {', '.join(VARIANTS)}")
         self._store = store or ModelStore()
         self._voices = CATALOGUE["kokoro"]
         model = CATALOGUE[VARIANTS[variant]]
         weights = model.files[0].path
         self._model_path = self._store.require(model, [weights]) / weights
-        if not self._store.status(self._voices).installed:
-            self._store.require(self._voices)  # raises, with the command that installs them
+        packs = [file.path for file in self._voices.files if file.path.startswith("voices/")]
+        self._store.require_present(self._voices, packs)  # hashed when a voice is first used
         self._voice_files = {file.path: file for file in self._voices.files}
         self._device: Device = device
         self._threads = threads
@@ -117,17 +115,12 @@ class KokoroEngine:
         kokoro_language(language, blend)  # a language Kokoro cannot speak fails here
         return blend.id
 
-    @staticmethod
-    def owns(voice: str) -> bool:
-        """Whether ``voice`` names Kokoro voices (a voice or a blend of them)."""
-        return is_kokoro_voice(voice.strip().lower())
-
     async def synthesize(self, text: str, options: SynthesisOptions) -> AsyncIterator[AudioChunk]:
         """Yield ~0.5 s chunks, each with the word marks that start in it."""
         blend = parse_blend(options.voice)
         language = kokoro_language(options.language, blend)
         pack = await asyncio.to_thread(self._pack, blend)
-        clauses = await asyncio.to_thread(phonemize, text, espeak_voice(language), tie="^")
+        clauses = await asyncio.to_thread(phonemize, text, espeak_voice(language), tie=TIE)
         model = await asyncio.to_thread(self._session)
         offset = 0
         for token_run in tokenize(clauses, language):
@@ -146,21 +139,16 @@ class KokoroEngine:
             "speed": np.array([options.speed], dtype=np.float32),
         }
         outputs = ["audio", model.durations] if model.durations else ["audio"]
-        began = time.perf_counter()
-        results = await run(model, feeds, outputs)
+        results, seconds = await run(model, feeds, outputs)
         audio = np.asarray(results[0], dtype=np.float32).reshape(-1)
-        warn_if_slow(self.name, len(audio) / SAMPLE_RATE, time.perf_counter() - began)
+        warn_if_slow(self.name, len(audio) / SAMPLE_RATE, seconds)
         frames = np.asarray(results[1]).reshape(-1) if model.durations else None
-        bounds = token_bounds(frames, ids.shape[1], len(audio), FRAME)
-        tail = _TAIL if token_run.ids[-1] in PUNCTUATION_IDS else _JOIN
-        cut, end = trim_silence(bounds, 1, len(token_run.ids), _LEAD, tail)
         positions = [1 + token for token in token_run.word_tokens]  # after the leading pad
-        marks = [
-            WordMark(span[0], span[1], sample)
-            for span, sample in zip(token_run.words, starts(bounds, positions, cut), strict=True)
-        ]
-        scaled = np.clip(audio[cut:end] * (32767.0 * options.volume), -32768, 32767)
-        return scaled.astype("<i2").tobytes(), marks
+        layout = RunLayout(ids.shape[1], 1, len(token_run.ids), token_run.words, positions)
+        tail = _TAIL if token_run.ids[-1] in PUNCTUATION_IDS else _JOIN
+        return render(
+            audio, frames, layout, frame=FRAME, lead=_LEAD, tail=tail, volume=options.volume
+        )
 
     def _session(self) -> LoadedModel:
         with self._model_lock:

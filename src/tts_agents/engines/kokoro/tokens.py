@@ -40,6 +40,7 @@ VOCAB: dict[str, int] = {
     "ᵻ": 177,
 }  # fmt: skip
 
+SPACE = VOCAB[" "]
 PUNCTUATION_IDS = frozenset(VOCAB[mark] for mark in ';:,.!?—…"()“”')
 
 # espeak-ng -> misaki, English (tied letters are one phoneme).
@@ -102,13 +103,19 @@ class TokenRun:
 def tokenize(
     clauses: Sequence[PhonemeClause], language: str, limit: int = RUN_TOKENS
 ) -> list[TokenRun]:
-    """Token runs of at most ``limit`` tokens, cut between clauses, else between words."""
+    """Token runs of at most ``limit`` tokens, cut between clauses, else between words.
+
+    A run never starts or ends on a space; a word longer than a run is spread over runs.
+    """
+    limit = min(limit, MAX_TOKENS)
     runs: list[TokenRun] = []
     ids: list[int] = []
     words: list[tuple[int, int]] = []
     starts: list[int] = []
 
     def flush() -> None:
+        while ids and ids[-1] == SPACE:
+            ids.pop()
         if ids:
             runs.append(TokenRun(tuple(ids), tuple(words), tuple(starts)))
         ids.clear()
@@ -117,22 +124,24 @@ def tokenize(
 
     for clause in clauses:
         pieces = _clause_pieces(clause, language)
-        size = sum(len(piece) for _, piece in pieces) + 1
-        if ids and len(ids) + size > limit:
+        if ids and len(ids) + 1 + sum(len(piece) for _, piece in pieces) > limit:
             flush()
+        if ids:
+            ids.append(SPACE)
         for span, piece in pieces:
             if ids and len(ids) + len(piece) > limit:  # one clause longer than a run
                 flush()
-                if piece[:1] == [VOCAB[" "]]:
-                    piece = piece[1:]
+            if not ids and piece[:1] == [SPACE]:
+                piece = piece[1:]
             if span is not None:
                 words.append(span)
-                starts.append(len(ids) + (piece[:1] == [VOCAB[" "]]))
-            ids.extend(piece[: min(limit, MAX_TOKENS)])
-        if ids and ids[-1] != VOCAB[" "]:
-            ids.append(VOCAB[" "])
-    if ids and ids[-1] == VOCAB[" "]:
-        ids.pop()
+                starts.append(len(ids) + (piece[:1] == [SPACE]))
+            while len(ids) + len(piece) > limit:  # one word longer than a run
+                room = limit - len(ids)
+                ids.extend(piece[:room])
+                piece = piece[room:]
+                flush()
+            ids.extend(piece)
     flush()
     return runs
 
@@ -145,7 +154,7 @@ def _clause_pieces(
     for index, word in enumerate(clause.words):
         tokens = [VOCAB[c] for c in to_kokoro(word.phonemes, language) if c in VOCAB]
         if index and not word.joined:
-            tokens.insert(0, VOCAB[" "])
+            tokens.insert(0, SPACE)
         pieces.append(((word.start, word.end), tokens))
     marks = _PUNCTUATION.get(clause.punctuation, clause.punctuation)
     punctuation = [VOCAB[c] for c in marks if c in VOCAB]

@@ -27,7 +27,10 @@ LANGUAGES: dict[str, tuple[str, str, str]] = {
     "z": ("zh", "", "Mandarin Chinese"),
 }
 SPOKEN = tuple(code for code, espeak, _ in LANGUAGES.values() if espeak)
-_ALIASES = {"en": "en-us", "pt": "pt-br", "fr-fr": "fr", "es-es": "es", "it-it": "it"}
+_ALIASES = {
+    "en": "en-us", "en-uk": "en-gb", "pt": "pt-br", "fr-fr": "fr", "es-es": "es", "it-it": "it",
+    "hi-in": "hi",
+}  # fmt: skip
 
 VOICE_IDS = (
     "af_heart af_alloy af_aoede af_bella af_jessica af_kore af_nicole af_nova af_river "
@@ -99,6 +102,14 @@ def parse_blend(name: str) -> Blend:
         members[voice] = members.get(voice, 0.0) + weight
     total = sum(members.values())
     return Blend(tuple((voice, weight / total) for voice, weight in members.items()))
+
+
+def speaks_language(language: str | None) -> bool:
+    """Whether Kokoro speaks ``language`` offline (no language means English)."""
+    if not language:
+        return True
+    key = language.strip().lower().replace("_", "-")
+    return _ALIASES.get(key, key) in SPOKEN
 
 
 def kokoro_language(language: str | None, blend: Blend) -> str:
@@ -186,4 +197,5 @@ __all__ = [
     "kokoro_language",
     "native_voice",
     "parse_blend",
+    "speaks_language",
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from tts_agents.engines.espeak.phonemes import phonemize
 from tts_agents.engines.onnx import Device, LoadedModel, load_model, run, warn_if_slow
 from tts_agents.engines.pcm import chunked
 from tts_agents.engines.piper.voice import PhonemeIds, PiperVoice, to_ids
-from tts_agents.engines.timing import starts, token_bounds, trim_silence
+from tts_agents.engines.timing import RunLayout, render
 from tts_agents.engines.voice_names import generic_voice
-from tts_agents.errors import TTSValidationError, VoiceNotFoundError
+from tts_agents.errors import TTSAPIError, TTSValidationError, VoiceNotFoundError
 from tts_agents.text.segment import SegmentSizes
 from tts_agents.types import AudioChunk, VoiceInfo, WordMark
 from tts_agents.weights import CATALOGUE, ModelStore
@@ -46,11 +45,17 @@ class PiperEngine:
         store: ModelStore | None = None,
         device: Device = "auto",
         threads: int | None = None,
+        allow_paths: bool = True,
     ) -> None:
-        """Verify the installed catalogue voices (the default is the first one installed)."""
+        """Verify the installed catalogue voices (the default is the first one installed).
+
+        ``allow_paths=False`` refuses voices that name files: a server must not let its
+        clients make it load whatever ``.onnx`` is on its disk.
+        """
         self._store = store or ModelStore()
         self._device: Device = device
         self._threads = threads
+        self._allow_paths = allow_paths
         self._installed: dict[str, Path] = {}
         for short, (model, file, _gender) in CATALOGUE_VOICES.items():
             spec = CATALOGUE[model]
@@ -99,17 +104,16 @@ class PiperEngine:
             )
         return infos
 
-    def owns(self, voice: str) -> bool:
-        """Whether ``voice`` is a Piper voice: a catalogue name or a path to a model."""
-        wanted = voice.strip()
-        return wanted.lower() in CATALOGUE_VOICES or wanted.endswith(".onnx")
-
     def resolve_voice(self, voice: str, language: str | None = None) -> str:
         """A catalogue voice (``joe``), a path to a ``.onnx`` voice, or a generic name."""
         wanted = voice.strip()
         if generic_voice(wanted) is not None and self.default_voice:
             wanted = self.default_voice
         short = wanted.lower()
+        if short not in CATALOGUE_VOICES and not self._allow_paths:
+            raise VoiceNotFoundError(
+                "voice", f"unknown voice {voice!r}: voices that name files are not accepted here"
+            )
         resolved = short if short in CATALOGUE_VOICES else str(Path(wanted).expanduser())
         spoken = self._voice(self._path(resolved, voice)).language
         if language and not _same_language(language, spoken):
@@ -172,22 +176,17 @@ class PiperEngine:
         if voice.speakers > 1:
             feeds["sid"] = np.array([0], dtype=np.int64)
         outputs = ["output", model.durations] if model.durations else ["output"]
-        began = time.perf_counter()
-        results = await run(model, feeds, outputs)
+        results, seconds = await run(model, feeds, outputs)
         audio = np.asarray(results[0], dtype=np.float32).reshape(-1)
-        warn_if_slow(self.name, len(audio) / voice.sample_rate, time.perf_counter() - began)
-        frames = np.asarray(results[1]).reshape(-1).astype(np.int64) if model.durations else None
-        bounds = token_bounds(frames, ids.shape[1], len(audio), HOP)
+        warn_if_slow(self.name, len(audio) / voice.sample_rate, seconds)
+        frames = np.asarray(results[1]).reshape(-1) if model.durations else None
+        layout = RunLayout(
+            len(phonemes.ids), phonemes.first, phonemes.last, phonemes.words, phonemes.positions
+        )
         margin = voice.sample_rate // 10  # 100 ms of silence kept around the speech
-        cut, end = trim_silence(bounds, phonemes.first, phonemes.last, margin, margin)
-        marks = [
-            WordMark(span[0], span[1], sample)
-            for span, sample in zip(
-                phonemes.words, starts(bounds, phonemes.positions, cut), strict=True
-            )
-        ]
-        scaled = np.clip(audio[cut:end] * (32767.0 * options.volume), -32768, 32767)
-        return scaled.astype("<i2").tobytes(), marks
+        return render(
+            audio, frames, layout, frame=HOP, lead=margin, tail=margin, volume=options.volume
+        )
 
     def _voice(self, path: Path) -> PiperVoice:
         with self._lock:
@@ -197,12 +196,28 @@ class PiperEngine:
             return voice
 
     def _model(self, path: Path) -> LoadedModel:
-        return load_model(
-            path, extra="piper", device=self._device, threads=self._threads, durations=_DURATIONS
-        )
+        try:
+            return load_model(
+                path,
+                extra="piper",
+                device=self._device,
+                threads=self._threads,
+                durations=_DURATIONS,
+            )
+        except TTSAPIError:
+            if path in self._installed.values():
+                raise
+            unusable = f"{path.name!r} is not a usable Piper model"
+            raise VoiceNotFoundError("voice", unusable) from None
 
     async def aclose(self) -> None:
         """Nothing to release: sessions are shared by the process."""
+
+
+def is_piper_voice(voice: str) -> bool:
+    """Whether ``voice`` names a Piper voice: a catalogue name or a ``.onnx`` model file."""
+    wanted = voice.strip().lower()
+    return wanted in CATALOGUE_VOICES or wanted.endswith(".onnx")
 
 
 def _same_language(wanted: str, spoken: str) -> bool:

@@ -53,7 +53,7 @@ class PiperVoice:
             raise TTSValidationError(
                 "voice", f"Piper voice {model.name!r} needs its config {config_path.name!r}"
             ) from None
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise TTSValidationError(
                 "voice", f"{config_path.name!r} is not a usable Piper config: {exc}"
             ) from None
