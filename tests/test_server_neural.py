@@ -3,6 +3,8 @@ from a synthesis worker process, and the voice agent answers with Kokoro."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +16,9 @@ import pytest
 from elevenlabs.client import ElevenLabs
 from elevenlabs.conversational_ai.conversation import Conversation
 from openai import OpenAI
+from websockets.sync.client import connect
 
-from tests.conftest import Decoded, Transcriber, decode, words_heard
+from tests.conftest import Decoded, Transcriber, decode, run_cli, words_heard
 from tests.test_agent_sdk import FIRST, RATE, SyncMicrophone, first_message, wait_until
 from tts_agents import TTSAgent, TTSConfig
 from tts_agents.agent.config import default_agent_path, load_agent
@@ -135,3 +138,37 @@ def test_clients_cannot_name_files_on_the_server(served: tuple[str, Any], models
         )
         assert response.status_code in (400, 404), response.text
         assert "not accepted here" in response.json()["error"]["message"]
+
+
+def test_stream_input_websocket_speaks_with_kokoro(
+    served: tuple[str, Any], transcribe: Transcriber
+) -> None:
+    url, _ = served
+    ws_url = f"{url.replace('http://', 'ws://')}/v1/text-to-speech/{RACHEL}/stream-input"
+    audio = b""
+    with connect(ws_url + "?output_format=pcm_24000") as socket:
+        socket.send(json.dumps({"text": " ", "xi-api-key": KEY}))
+        for piece in ("Please tell me ", "the weather forecast ", "for tomorrow in London."):
+            socket.send(json.dumps({"text": piece}))
+        socket.send(json.dumps({"text": ""}))
+        while True:
+            message = json.loads(socket.recv(timeout=60))
+            if message.get("isFinal"):
+                break
+            if message.get("audio"):
+                audio += base64.b64decode(message["audio"])
+    decoded = decode(audio, pcm_rate=24000)
+    assert 2.5 < decoded.duration < 7
+    assert len(words_heard(transcribe(decoded), KEY_WORDS)) >= 4
+
+
+def test_batch_workers_each_speak_with_kokoro(models_dir: Path, tmp_path: Path) -> None:
+    texts = [f"Item number {n}: the weather forecast for tomorrow." for n in range(1, 9)]
+    result = run_cli(
+        "batch", *texts, "-d", str(tmp_path), "--format", "wav", "--concurrent", "2",
+        env={"TTS_AGENTS_MODELS_DIR": str(models_dir)}, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    files = sorted(tmp_path.glob("*.wav"))
+    assert len(files) == 8
+    assert {decode(path).sample_rate for path in files} == {24000}  # Kokoro's rate

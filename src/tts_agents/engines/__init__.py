@@ -39,28 +39,14 @@ def model_store(config: TTSConfig) -> ModelStore:
 
 def _kokoro(config: TTSConfig, interleaved: bool = False) -> Engine:
     from tts_agents.engines.kokoro import KokoroEngine
-    from tts_agents.engines.onnx import check_onnxruntime
 
-    check_onnxruntime("kokoro")  # a missing extra fails here, naming it
-    return KokoroEngine(
-        store=model_store(config),
-        device=config.device,
-        variant=config.model_variant,
-        threads=config.onnx_threads,
-    )
+    return KokoroEngine.from_config(config)
 
 
 def _piper(config: TTSConfig, interleaved: bool = False) -> Engine:
-    from tts_agents.engines.onnx import check_onnxruntime
     from tts_agents.engines.piper import PiperEngine
 
-    check_onnxruntime("piper")
-    return PiperEngine(
-        store=model_store(config),
-        device=config.device,
-        threads=config.onnx_threads,
-        allow_paths=config.allow_voice_paths,
-    )
+    return PiperEngine.from_config(config)
 
 
 def _openai(config: TTSConfig, interleaved: bool = False) -> Engine:

@@ -21,9 +21,10 @@ from dataclasses import replace
 from typing import TypeVar
 
 from tts_agents.config import TTSConfig
-from tts_agents.engines import create_engine, model_store
+from tts_agents.engines import model_store
 from tts_agents.engines.base import Engine, SynthesisOptions
 from tts_agents.engines.espeak import EspeakEngine
+from tts_agents.engines.kokoro import KokoroEngine
 from tts_agents.engines.kokoro.voices import is_kokoro_voice, speaks_language
 from tts_agents.engines.piper import PiperEngine, is_piper_voice
 from tts_agents.engines.voice_names import ELEVENLABS_VOICES, OPENAI_VOICES, generic_voice
@@ -35,8 +36,7 @@ from tts_agents.weights import CATALOGUE, install_hint
 logger = get_logger(__name__)
 
 HINT = (
-    "tip: for a natural voice, "
-    f"{install_hint(CATALOGUE['kokoro'])} (espeak-ng speaks until then)"
+    f"tip: for a natural voice, {install_hint(CATALOGUE['kokoro'])} (espeak-ng speaks until then)"
 )
 E = TypeVar("E")
 
@@ -58,9 +58,9 @@ class AutoEngine:
         self.kokoro: Engine | None = None
         self.piper: PiperEngine | None = None
         if store.status(CATALOGUE["kokoro"]).installed:
-            self.kokoro = _optional(lambda: create_engine("kokoro", config), "kokoro")
+            self.kokoro = _optional(lambda: KokoroEngine.from_config(config), "kokoro")
         if store.status(CATALOGUE["piper-joe"]).installed:
-            self.piper = _optional(lambda: _piper(config), "piper")
+            self.piper = _optional(lambda: PiperEngine.from_config(config), "piper")
         self._neural = self.kokoro is not None or self.piper is not None
         best = self.kokoro or self.piper or self.espeak
         self.capabilities = best.capabilities
@@ -103,7 +103,7 @@ class AutoEngine:
     def _piper_for(self, voice: str) -> PiperEngine:
         """The Piper engine, made on first use for a voice file when no catalogue voice is."""
         if self.piper is None and voice.lower().endswith(".onnx"):
-            self.piper = _piper(self.config)
+            self.piper = PiperEngine.from_config(self.config)
         if self.piper is None:
             raise ModelError(
                 f"voice {voice!r} is a Piper voice: {install_hint(CATALOGUE['piper-joe'])}"
@@ -153,12 +153,6 @@ class AutoEngine:
         """Close every member."""
         for engine in self.members.values():
             await engine.aclose()
-
-
-def _piper(config: TTSConfig) -> PiperEngine:
-    engine = create_engine("piper", config)
-    assert isinstance(engine, PiperEngine)
-    return engine
 
 
 def _optional(build: Callable[[], E], name: str) -> E | None:

@@ -15,6 +15,7 @@ loaded and timings are estimated instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib.util
 import os
@@ -165,10 +166,8 @@ async def run(
         return await asyncio.shield(future)
     except asyncio.CancelledError:
         options.terminate = True
-        try:
+        with contextlib.suppress(Exception):  # the run was terminated on purpose
             await future
-        except Exception:  # noqa: BLE001, S110 - the run was terminated on purpose
-            pass
         raise
     except Exception as exc:
         raise TTSAPIError(f"model run failed: {type(exc).__name__}") from exc

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_agents.config import TTSConfig
+from tts_agents.engines import model_store
 from tts_agents.engines.base import Capabilities, SynthesisOptions
 from tts_agents.engines.espeak.phonemes import phonemize
 from tts_agents.engines.kokoro.tokens import PAD, PUNCTUATION_IDS, TIE, TokenRun, tokenize
@@ -26,7 +28,14 @@ from tts_agents.engines.kokoro.voices import (
     native_voice,
     parse_blend,
 )
-from tts_agents.engines.onnx import Device, LoadedModel, load_model, run, warn_if_slow
+from tts_agents.engines.onnx import (
+    Device,
+    LoadedModel,
+    check_onnxruntime,
+    load_model,
+    run,
+    warn_if_slow,
+)
 from tts_agents.engines.pcm import chunked
 from tts_agents.engines.timing import RunLayout, render
 from tts_agents.engines.voice_names import generic_voice
@@ -88,6 +97,17 @@ class KokoroEngine:
             volume=True,
             local=True,
             segments=SEGMENTS,
+        )
+
+    @classmethod
+    def from_config(cls, config: TTSConfig) -> KokoroEngine:
+        """The engine ``config`` describes (models dir, device, variant, threads)."""
+        check_onnxruntime("kokoro")  # a missing extra fails here, naming it
+        return cls(
+            store=model_store(config),
+            device=config.device,
+            variant=config.model_variant,
+            threads=config.onnx_threads,
         )
 
     async def start(self) -> None:

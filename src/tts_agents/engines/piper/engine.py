@@ -15,9 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_agents.config import TTSConfig
+from tts_agents.engines import model_store
 from tts_agents.engines.base import Capabilities, SynthesisOptions
 from tts_agents.engines.espeak.phonemes import phonemize
-from tts_agents.engines.onnx import Device, LoadedModel, load_model, run, warn_if_slow
+from tts_agents.engines.onnx import (
+    Device,
+    LoadedModel,
+    check_onnxruntime,
+    load_model,
+    run,
+    warn_if_slow,
+)
 from tts_agents.engines.pcm import chunked
 from tts_agents.engines.piper.voice import PhonemeIds, PiperVoice, to_ids
 from tts_agents.engines.timing import RunLayout, render
@@ -73,6 +82,17 @@ class PiperEngine:
             volume=True,
             local=True,
             segments=SEGMENTS,
+        )
+
+    @classmethod
+    def from_config(cls, config: TTSConfig) -> PiperEngine:
+        """The engine ``config`` describes (models dir, device, threads, voice files)."""
+        check_onnxruntime("piper")  # a missing extra fails here, naming it
+        return cls(
+            store=model_store(config),
+            device=config.device,
+            threads=config.onnx_threads,
+            allow_paths=config.allow_voice_paths,
         )
 
     @property
