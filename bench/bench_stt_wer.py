@@ -35,10 +35,10 @@ from pathlib import Path
 from tts_agents import TTSAgent
 from tts_agents.agent.config import default_agent_path, domain_sentences, load_agent
 from tts_agents.agent.spoken import spoken_words
-from tts_agents.agent.stt import build_recognizer_factory
-from tts_agents.agent.stt.base import Recognizer
-from tts_agents.agent.stt.sphinx import PocketsphinxFactory
-from tts_agents.agent.stt.words import normalize, word_errors
+from tts_agents.stt import build_recognizer_factory
+from tts_agents.stt.base import Recognizer
+from tts_agents.stt.sphinx import PocketsphinxFactory
+from tts_agents.stt.words import normalize, word_errors
 
 QUESTIONS = Path(__file__).parent / "data" / "stt_questions.txt"
 OUT_OF_DOMAIN = [

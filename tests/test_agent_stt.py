@@ -15,13 +15,6 @@ from tests.fakes.http_server import Reply
 from tests.fakes.providers import openai_error, serve
 from tts_agents import TTSAgent
 from tts_agents.agent.config import default_agent_path, domain_sentences, load_agent
-from tts_agents.agent.stt import Transcript, build_recognizer_factory
-from tts_agents.agent.stt.arpa import WittenBellModel
-from tts_agents.agent.stt.domain_model import build_domain_model, cmu_dictionary, general_unigrams
-from tts_agents.agent.stt.openai_stt import OpenAITranscriptionFactory
-from tts_agents.agent.stt.phonemes import UnknownPhoneme, espeak_ipa, ipa_to_cmu
-from tts_agents.agent.stt.sphinx import PocketsphinxFactory
-from tts_agents.agent.stt.words import word_errors, words
 from tts_agents.errors import (
     TTSAPIError,
     TTSConfigError,
@@ -30,6 +23,13 @@ from tts_agents.errors import (
     TTSUnavailableError,
     TTSValidationError,
 )
+from tts_agents.stt import Transcript, build_recognizer_factory
+from tts_agents.stt.arpa import WittenBellModel
+from tts_agents.stt.domain_model import build_domain_model, cmu_dictionary, general_unigrams
+from tts_agents.stt.openai_stt import OpenAITranscriptionFactory
+from tts_agents.stt.phonemes import UnknownPhoneme, espeak_ipa, ipa_to_cmu
+from tts_agents.stt.sphinx import PocketsphinxFactory
+from tts_agents.stt.words import word_errors, words
 
 RATE = 16_000
 QUESTIONS = {  # question -> words the adapted model must get right

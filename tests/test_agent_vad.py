@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tts_agents import TTSAgent
-from tts_agents.agent.vad import SpeechEnded, SpeechStarted, TurnDetector
 from tts_agents.errors import TTSValidationError
+from tts_agents.stt.vad import SpeechEnded, SpeechStarted, TurnDetector
 
 RATE = 16_000
 PAD_MS = 1000

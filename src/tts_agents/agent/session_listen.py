@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from tts_agents.agent.protocol import SAMPLE_RATE
 from tts_agents.agent.session_metrics import StreamClock
-from tts_agents.agent.stt import Recognizer
-from tts_agents.agent.vad import SpeechStarted, TurnDetector
+from tts_agents.stt import Recognizer
+from tts_agents.stt.vad import SpeechStarted, TurnDetector
 
 PREROLL = 0.3  # seconds fed to the recognizer from before the detected onset
 _BYTES_PER_SECOND = SAMPLE_RATE * 2

@@ -21,6 +21,7 @@ from tts_agents.batch import BatchProcessor, BatchResult
 from tts_agents.batch_inputs import load_requests
 from tts_agents.cli.models import app as models_app
 from tts_agents.cli.progress import progress_for_terminal
+from tts_agents.cli.transcribe import transcribe_command
 from tts_agents.config import TTSConfig
 from tts_agents.engines.auto import HINT as AUTO_HINT
 from tts_agents.engines.auto import AutoEngine
@@ -38,6 +39,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(models_app, name="models")
+app.command("transcribe")(transcribe_command)
 console = Console()
 notices = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 T = TypeVar("T")
@@ -370,6 +372,9 @@ def serve(
             min=0, help="Synthesis processes for the offline engine (default: one per core)."
         ),
     ] = None,
+    stt_workers: Annotated[
+        int, typer.Option(min=0, help="Speech-to-text processes for uploads (0: in-process).")
+    ] = 1,
     agent: Annotated[
         list[str] | None,
         typer.Option(
@@ -403,6 +408,7 @@ def serve(
         auth=not no_auth,
         keys_file=keys_file,
         workers=workers,
+        stt_workers=stt_workers,
         announce_key=lambda key: notices.print(
             f"no API key configured; generated one for this run: {key}"
         ),

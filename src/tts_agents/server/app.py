@@ -18,6 +18,7 @@ from tts_agents.server import (
     openai_routes,
     signed_urls,
     stream_input,
+    transcription_routes,
     web_routes,
 )
 from tts_agents.server.access_log import protect_access_logs
@@ -28,6 +29,7 @@ from tts_agents.server.loopback_guard import LoopbackGuardMiddleware
 from tts_agents.server.metrics import Metrics, MetricsMiddleware
 from tts_agents.server.settings import ServerSettings
 from tts_agents.server.synthesis_pool import SynthesisPool
+from tts_agents.server.transcription_pool import TranscriptionPool
 from tts_agents.speech import TTSAgent
 
 
@@ -53,6 +55,14 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
             else:
                 app.state.agent = agent
             app.state.pool = await _start_pool(settings, app.state.agent, stack)
+            app.state.transcriber = TranscriptionPool(
+                settings.transcription_workers,
+                app.state.agent.config,
+                max_seconds=settings.max_audio_seconds,
+                retry_after=settings.retry_after_seconds,
+            )
+            stack.push_async_callback(app.state.transcriber.aclose)
+            await app.state.transcriber.start()
             yield
 
     app = FastAPI(
@@ -71,6 +81,7 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     install_error_handlers(app)
     for module in (health, openai_routes, elevenlabs_routes, stream_input, catalog, metrics):
         app.include_router(module.router)
+    app.include_router(transcription_routes.router)
     for module in (signed_urls, convai_routes):  # voice agents; convai builds them at start
         app.include_router(module.router)
     web_routes.install(app)
@@ -82,7 +93,12 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
             allow_headers=["Authorization", "Content-Type", "xi-api-key"],
             max_age=600,
         )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+        uploads=transcription_routes.UPLOAD_PATHS,
+    )
     if not settings.auth:
         app.add_middleware(LoopbackGuardMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

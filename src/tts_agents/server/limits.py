@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tts_agents.server.errors import ApiProblem
+from tts_agents.server.errors import ApiProblem, error_response
 
 
 class RateLimiter:
@@ -90,29 +91,40 @@ class SynthesisGate:
 class BodyLimitMiddleware:
     """Pure ASGI: refuse request bodies over ``max_bytes`` with 413.
 
+    Paths in ``uploads`` (audio files to transcribe) may send ``upload_bytes`` instead.
     A declared ``Content-Length`` is checked up front (the HTTP server holds the client to
     it); a chunked body is read up to the limit first, then replayed to the app.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        upload_bytes: int = 0,
+        uploads: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes
+        self.uploads = uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer 413 when its body is too large."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if scope["path"] in self.uploads else self.max_bytes
         declared = dict(scope.get("headers", ())).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await _too_large(send)
+            if not declared.isdigit() or int(declared) > limit:
+                await _too_large(scope, receive, send, limit)
                 return
             await self.app(scope, receive, send)
             return
-        buffered = await self._read_body(receive)
+        buffered = await self._read_body(receive, limit)
         if buffered is None:
-            await _too_large(send)
+            await _too_large(scope, receive, send, limit)
             return
 
         async def replay() -> Message:
@@ -120,7 +132,7 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _read_body(self, receive: Receive) -> list[Message] | None:
+    async def _read_body(self, receive: Receive, limit: int) -> list[Message] | None:
         """The request's messages, or None once they pass the limit."""
         messages: list[Message] = []
         size = 0
@@ -130,25 +142,14 @@ class BodyLimitMiddleware:
             if message["type"] != "http.request":
                 return messages
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
+            if size > limit:
                 return None
             if not message.get("more_body", False):
                 return messages
 
 
-async def _too_large(send: Send) -> None:
-    body = (
-        b'{"error":{"message":"request body too large","type":"invalid_request_error",'
-        b'"param":null,"code":"body_too_large"}}'
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    problem = ApiProblem(
+        413, f"request body too large (at most {limit} bytes)", code="body_too_large"
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await error_response(Request(scope), problem)(scope, receive, send)

@@ -32,6 +32,7 @@ def build_settings(
     keys_file: str | None,
     announce_key: Callable[[str], None],
     workers: int | None = None,
+    stt_workers: int = 1,
     agent_files: Sequence[str] = (),
 ) -> ServerSettings:
     """Settings for a server on ``host``; with no key configured one is made and announced.
@@ -40,6 +41,7 @@ def build_settings(
     synthesis processes serve the offline engine (None: one per core, at most 4); since
     they serve new requests first, many requests may be in flight at once. Agents are
     loaded (and checked) here, so a bad agent file stops the server before it starts.
+    ``stt_workers`` processes transcribe uploads (0: a thread of the server process).
     """
     check_no_auth(host, auth)
     keys = keys_from_environment(keys_file) if auth else ()
@@ -61,6 +63,7 @@ def build_settings(
         keys = (key,)
     return ServerSettings(
         synthesis_workers=workers,
+        transcription_workers=stt_workers,
         **pooled,
         api_keys=keys,
         auth=auth,

@@ -25,6 +25,9 @@ class ServerSettings:
     Rates are per minute; ``max_concurrent`` syntheses run at once and ``max_queue`` more
     may wait, beyond that requests get 503. ``synthesis_workers`` > 0 speaks requests for
     the local engine in that many worker processes, new requests first (0: in-process).
+    Uploads to the transcription routes may hold ``max_upload_bytes`` and last
+    ``max_audio_seconds``; ``transcription_workers`` processes run Whisper (0: a thread of
+    the server process).
     """
 
     api_keys: tuple[str, ...] = ()
@@ -41,6 +44,9 @@ class ServerSettings:
     max_queue: int = 32
     retry_after_seconds: int = 1
     synthesis_workers: int = 0
+    max_upload_bytes: int = 25 * 1024 * 1024  # OpenAI's own limit
+    max_audio_seconds: float = 1800.0
+    transcription_workers: int = 0
     # Voice agents (``/v1/convai``): loaded AgentConfigs, none means the route is off.
     agents: tuple[Any, ...] = ()
     conversation_secret: str | None = None  # signs conversation URLs; random when unset

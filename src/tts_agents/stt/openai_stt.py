@@ -14,11 +14,11 @@ import json
 
 import httpx
 
-from tts_agents.agent.stt.base import Transcript
 from tts_agents.audio.encode import wav_header
 from tts_agents.engines.http_errors import error_for_status, mapped_errors
 from tts_agents.errors import TTSAPIError, TTSConfigError, TTSValidationError
 from tts_agents.redact import register_secret
+from tts_agents.stt.base import Transcript
 from tts_agents.urls import base_url_problem, normalize_base_url
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tts_agents.agent.stt.arpa import END, START, WittenBellModel
-from tts_agents.agent.stt.phonemes import UnknownPhoneme, espeak_ipa, ipa_to_cmu
-from tts_agents.agent.stt.words import words
 from tts_agents.errors import MissingExtraError, TTSConfigError, map_errors
 from tts_agents.redact import get_logger
+from tts_agents.stt.arpa import END, START, WittenBellModel
+from tts_agents.stt.phonemes import UnknownPhoneme, espeak_ipa, ipa_to_cmu
+from tts_agents.stt.words import words
 
 logger = get_logger(__name__)
 

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from tts_agents.agent.stt.base import Transcript
-from tts_agents.agent.stt.domain_model import DomainModel, model_path
 from tts_agents.errors import TTSAPIError, TTSValidationError
+from tts_agents.stt.base import Transcript
+from tts_agents.stt.domain_model import DomainModel, model_path
 
 _T = TypeVar("_T")
 SAMPLE_RATE = 16_000

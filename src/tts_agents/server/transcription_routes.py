@@ -1,0 +1,204 @@
+"""Speech to text routes: OpenAI's transcriptions and translations, ElevenLabs' speech-to-text.
+
+OpenAI's are ``/v1/audio/transcriptions`` and ``/v1/audio/translations``, ElevenLabs' is
+``/v1/speech-to-text``. Uploads are multipart forms with a ``file`` in any format PyAV
+decodes. Bodies may be larger than elsewhere (``max_upload_bytes``, 413 beyond) and audio
+may last at most ``max_audio_seconds``; audio that cannot be decoded or holds nothing gets
+400. The work runs in the :class:`~tts_agents.server.transcription_pool.TranscriptionPool`.
+
+``stream=true`` answers Server-Sent Events as OpenAI's streaming transcription does:
+``transcript.text.delta`` per decoded segment, then ``transcript.text.done``. The response
+starts once the first segment is decoded, so a bad file still gets a plain 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.formparsers import MultiPartParser
+
+from tts_agents.errors import TTSValidationError
+from tts_agents.server.auth import require_key
+from tts_agents.server.transcription_pool import TranscriptionPool
+from tts_agents.stt.render import MEDIA_TYPES, elevenlabs_json, from_iso3, render
+from tts_agents.stt.transcription import Segment, TranscribeOptions, Transcription
+from tts_agents.stt.whisper_model import model_name
+
+# Uploaded audio stays in memory up to the upload limit instead of spilling to a temporary
+# file: audio touches the disk only where a user consented to keep it.
+MultiPartParser.spool_max_size = 32 * 1024 * 1024
+
+router = APIRouter(dependencies=[Depends(require_key)])
+UPLOAD_PATHS = ("/v1/audio/transcriptions", "/v1/audio/translations", "/v1/speech-to-text")
+ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
+_SCRIBE = ("scribe_v1", "scribe_v1_experimental", "scribe_v2")
+
+
+@router.post("/v1/audio/transcriptions", response_model=None)
+async def create_transcription(
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    model: Annotated[str, Form(min_length=1)],
+    language: Annotated[str | None, Form()] = None,
+    prompt: Annotated[str | None, Form()] = None,
+    temperature: Annotated[float, Form(ge=0.0, le=1.0)] = 0.0,
+    response_format: Annotated[ResponseFormat, Form()] = "json",
+    granularities: Annotated[
+        list[Literal["word", "segment"]], Form(alias="timestamp_granularities[]")
+    ] = [],  # noqa: B006 - FastAPI copies defaults
+    stream: Annotated[bool, Form()] = False,
+) -> Response:
+    """Transcribe an upload in its own language."""
+    if granularities and response_format != "verbose_json":
+        raise TTSValidationError(
+            "timestamp_granularities", "needs response_format verbose_json"
+        )
+    options = TranscribeOptions(
+        model=model_name(model),
+        language=language or None,
+        prompt=prompt,
+        temperature=temperature,
+        word_timestamps="word" in granularities,
+    )
+    audio = await _read(file)
+    if stream:
+        return await _stream(_pool(request), audio, options)
+    result = await _pool(request).transcribe(audio, options)
+    return _respond(result, response_format, granularities or ["segment"])
+
+
+@router.post("/v1/audio/translations", response_model=None)
+async def create_translation(
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    model: Annotated[str, Form(min_length=1)],
+    prompt: Annotated[str | None, Form()] = None,
+    temperature: Annotated[float, Form(ge=0.0, le=1.0)] = 0.0,
+    response_format: Annotated[ResponseFormat, Form()] = "json",
+) -> Response:
+    """Translate the speech of an upload into English text."""
+    options = TranscribeOptions(
+        model=model_name(model), prompt=prompt, temperature=temperature, task="translate"
+    )
+    result = await _pool(request).transcribe(await _read(file), options)
+    if response_format == "json":
+        return JSONResponse({"text": result.text})
+    return _respond(result, response_format, ["segment"])
+
+
+@router.post("/v1/speech-to-text", response_model=None)
+async def speech_to_text(
+    request: Request,
+    model_id: Annotated[str, Form(min_length=1)],
+    file: Annotated[UploadFile | None, File()] = None,
+    language_code: Annotated[str | None, Form()] = None,
+    temperature: Annotated[float | None, Form(ge=0.0, le=2.0)] = None,
+    timestamps_granularity: Annotated[
+        Literal["none", "word", "character"], Form()
+    ] = "word",
+    keyterms: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    cloud_storage_url: Annotated[str | None, Form()] = None,
+    source_url: Annotated[str | None, Form()] = None,
+) -> JSONResponse:
+    """ElevenLabs' speech to text: the transcript and its words, each timed."""
+    if cloud_storage_url or source_url:
+        raise TTSValidationError("file", "upload the audio; this server fetches no URLs")
+    if file is None:
+        raise TTSValidationError("file", "is required")
+    model = model_name(None if model_id in _SCRIBE else model_id)
+    words = timestamps_granularity != "none"
+    options = TranscribeOptions(
+        model=model,
+        language=from_iso3(language_code) if language_code else None,
+        prompt=", ".join(keyterms)[:1000] or None,
+        temperature=min(temperature or 0.0, 1.0),
+        word_timestamps=words,
+    )
+    result = await _pool(request).transcribe(await _read(file), options)
+    return JSONResponse(elevenlabs_json(result, with_words=words))
+
+
+def _pool(request: Request) -> TranscriptionPool:
+    return request.app.state.transcriber
+
+
+async def _read(file: UploadFile) -> bytes:
+    data = await file.read()
+    if not data:
+        raise TTSValidationError("file", "is empty")
+    return data
+
+
+def _respond(result: Transcription, response_format: str, granularities: list[str]) -> Response:
+    body = render(result, response_format, granularities)
+    if isinstance(body, str):
+        return PlainTextResponse(body, media_type=MEDIA_TYPES[response_format])
+    return JSONResponse(body)
+
+
+async def _stream(
+    pool: TranscriptionPool, audio: bytes, options: TranscribeOptions
+) -> StreamingResponse:
+    segments: asyncio.Queue[Segment] = asyncio.Queue()
+    work = asyncio.create_task(pool.transcribe(audio, options, segments.put_nowait))
+    first = asyncio.create_task(segments.get())
+    await asyncio.wait({work, first}, return_when=asyncio.FIRST_COMPLETED)
+    if work.done() and work.exception() is not None:
+        first.cancel()
+        work.result()  # raises: the error is answered as a plain 4xx/5xx
+    return StreamingResponse(_events(work, first, segments), media_type="text/event-stream")
+
+
+async def _events(
+    work: asyncio.Task[Transcription],
+    first: asyncio.Task[Segment],
+    segments: asyncio.Queue[Segment],
+) -> AsyncIterator[bytes]:
+    """Deltas as segments arrive (all are queued by the time ``work`` ends), then done."""
+    getter: asyncio.Future[Segment] = first
+    sent = 0
+    try:
+        while True:
+            done, _ = await asyncio.wait({getter, work}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            yield _delta(getter.result(), sent)
+            sent += 1
+            getter = asyncio.ensure_future(segments.get())
+        while not segments.empty():
+            yield _delta(segments.get_nowait(), sent)
+            sent += 1
+        result = work.result()
+        output = sum(len(segment.tokens) for segment in result.segments)
+        audio_tokens = math.ceil(result.duration * 10)  # an estimate: Whisper has no such count
+        usage = {
+            "type": "tokens",
+            "input_tokens": audio_tokens,
+            "output_tokens": output,
+            "total_tokens": audio_tokens + output,
+            "input_token_details": {"audio_tokens": audio_tokens, "text_tokens": 0},
+        }
+        yield _event({"type": "transcript.text.done", "text": result.text, "usage": usage})
+    finally:
+        getter.cancel()
+        if not work.done():
+            work.cancel()
+            with suppress(asyncio.CancelledError):
+                await work
+
+
+def _delta(segment: Segment, index: int) -> bytes:
+    text = segment.text if index == 0 else " " + segment.text
+    return _event({"type": "transcript.text.delta", "delta": text})
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
