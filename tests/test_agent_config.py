@@ -147,6 +147,12 @@ BAD_CONFIGS = [
     (
         BASE + "stt: {engine: pocketsphinx, model: whisper-1}\n",
         "stt.model",
+        "only used with engine: whisper or openai",
+    ),
+    (BASE + "stt: {engine: whisper, model: huge}\n", "stt.model", "must be one of base, tiny.en"),
+    (
+        BASE + "stt: {engine: whisper, api_key_env: KEY}\n",
+        "stt.api_key_env",
         "only used with engine: openai",
     ),
     (
@@ -267,7 +273,7 @@ def test_default_agent(default_agent: AgentConfig) -> None:
     package = Path(tts_agents.__file__).parent
     assert default_agent_path().is_relative_to(package)  # ships inside the wheel
     assert default_agent.id == "help-desk"
-    assert default_agent.llm is None and default_agent.stt.engine == "pocketsphinx"
+    assert default_agent.llm is None and default_agent.stt.engine == "auto"
     assert not default_agent.privacy.record_audio and not default_agent.public
     assert len(default_agent.examples) >= 40
     assert 0 < len(default_agent.first_message) <= 120

@@ -190,9 +190,12 @@ class PrivacySettings(Section):
 
 
 class STTSettings(Section):
-    """Speech to text: offline pocketsphinx, or an OpenAI-compatible transcription API."""
+    """Speech to text: offline Whisper or pocketsphinx, or an OpenAI-compatible API.
 
-    engine: Literal["pocketsphinx", "openai"] = "pocketsphinx"
+    ``auto`` (the default) is Whisper when its model is installed, else pocketsphinx.
+    """
+
+    engine: Literal["auto", "whisper", "pocketsphinx", "openai"] = "auto"
     base_url: RemoteURL | None = None
     model: str | None = Field(default=None, min_length=1)
     api_key_env: EnvName | None = None
@@ -211,10 +214,20 @@ class STTSettings(Section):
 
     @model_validator(mode="after")
     def _only_for_openai(self) -> STTSettings:
-        if self.engine == "pocketsphinx":
-            for key in ("base_url", "model", "api_key_env"):
+        if self.engine != "openai":
+            for key in ("base_url", "api_key_env"):
                 if getattr(self, key) is not None:
                     raise ConfigProblem((key,), "is only used with engine: openai")
+        if self.model is not None and self.engine in ("auto", "pocketsphinx"):
+            raise ConfigProblem(("model",), "is only used with engine: whisper or openai")
+        if self.model is not None and self.engine == "whisper":
+            from tts_agents.errors import TTSValidationError
+            from tts_agents.stt.whisper_model import MODELS, model_name
+
+            try:
+                model_name(self.model)
+            except TTSValidationError:
+                raise ConfigProblem(("model",), f"must be one of {', '.join(MODELS)}") from None
         return self
 
 

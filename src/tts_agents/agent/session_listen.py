@@ -7,6 +7,8 @@ detector sees it, before any recognizer work, so a barge-in stops the agent's au
 once. The detector reports an onset a little after speech began, so recent audio is kept
 and fed from just before the onset. Partial transcripts are read at most every
 ``tentative_interval`` seconds; a turn longer than ``max_turn`` seconds is cut there.
+After ``PAUSE_MS`` of quiet within a turn the recognizer hears ``pause()``, so one that
+decodes whole utterances (Whisper) starts its final decode before the turn has ended.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tts_agents.stt import Recognizer
 from tts_agents.stt.vad import SpeechStarted, TurnDetector
 
 PREROLL = 0.3  # seconds fed to the recognizer from before the detected onset
+PAUSE_MS = 120  # quiet within a turn before the recognizer may start its final decode
 _BYTES_PER_SECOND = SAMPLE_RATE * 2
 
 
@@ -81,6 +84,7 @@ class UserListener:
         self._speech_started: float | None = None
         self._partial = ""
         self._partial_read = 0.0
+        self._paused_at: int | None = None  # detector time of the speech end last paused on
 
     @property
     def speaking(self) -> bool:
@@ -114,8 +118,13 @@ class UserListener:
             if isinstance(event, SpeechStarted):
                 await self._start(event)
             elif self.speaking:
+                if event.at_ms != self._paused_at:  # speech since the last pause hint
+                    await self._recognizer.pause()
                 heard.append(await self._finish(self._position(event.at_ms)))
+        if self.speaking:
+            await self._notice_pause()
         if self.speaking and self.speech_seconds > self._max_turn:
+            await self._recognizer.pause()  # all speech so far is the turn
             heard.append(await self._finish(self.stream.position))
             self._origin = self.stream.position  # listen afresh from here
             self._detector.reset()
@@ -127,6 +136,14 @@ class UserListener:
         """Release the recognizer."""
         await self._recognizer.aclose()
 
+    async def _notice_pause(self) -> None:
+        """Tell the recognizer once per pause; speech after it re-arms the hint."""
+        detector = self._detector
+        speech_end = detector.stream_ms - detector.silence_ms
+        if detector.silence_ms >= PAUSE_MS and speech_end != self._paused_at:
+            self._paused_at = speech_end
+            await self._recognizer.pause()
+
     def _position(self, at_ms: int) -> float:
         return self._origin + at_ms / 1000
 
@@ -134,6 +151,7 @@ class UserListener:
         onset = self._position(event.at_ms)
         self._speech_started = self.stream.wall(onset)
         self._partial = ""
+        self._paused_at = None
         self._partial_read = self._clock()
         await self._recognizer.start()
         await self._recognizer.feed(self._since(onset - PREROLL))

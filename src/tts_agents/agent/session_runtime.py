@@ -21,6 +21,7 @@ from tts_agents.config import TTSConfig
 from tts_agents.speech import TTSAgent
 from tts_agents.stt import RecognizerFactory, build_recognizer_factory
 from tts_agents.synthesis import SpeechStream
+from tts_agents.weights import ModelStore
 
 
 @dataclass
@@ -55,6 +56,13 @@ class AgentRuntime:
             await self.tts.close()
 
 
+def _min_barge_in(recognizers: RecognizerFactory) -> float:
+    """Whisper hears one short word reliably, so "stop" alone may interrupt; others need more."""
+    from tts_agents.stt.whisper import WhisperFactory
+
+    return 0.25 if isinstance(recognizers, WhisperFactory) else BargeInPolicy.min_speech
+
+
 async def build_runtime(
     config: AgentConfig,
     *,
@@ -64,6 +72,7 @@ async def build_runtime(
     """Build ``config``'s STT model, brain and voice (slow: call once at start)."""
     stt = config.stt
     api_key = os.environ.get(stt.api_key_env) if stt.api_key_env else None
+    tts_config = TTSConfig(engine=config.voice.engine)
     recognizers = await build_recognizer_factory(
         domain_sentences(config),  # holds the backchannel words, so they are recognized
         engine=stt.engine,
@@ -71,8 +80,10 @@ async def build_runtime(
         model=stt.model,
         api_key=api_key,
         cache_dir=stt_cache_dir,
+        language=config.language,
+        store=ModelStore(tts_config.models_dir, mirror=tts_config.models_mirror),
     )
-    tts = TTSAgent(TTSConfig(engine=config.voice.engine))
+    tts = TTSAgent(tts_config)
     # Load it now: a bad engine fails at start, and a neural model is warm for the first answer.
     start = getattr(tts.engine, "start", None)
     if start is not None:
@@ -82,5 +93,7 @@ async def build_runtime(
         recognizers=recognizers,
         brain=create_brain(config, http_client=http_client),
         tts=tts,
-        barge_in=BargeInPolicy.from_phrases(config.turn.backchannel),
+        barge_in=BargeInPolicy.from_phrases(
+            config.turn.backchannel, min_speech=_min_barge_in(recognizers)
+        ),
     )

@@ -86,6 +86,8 @@ class BargeInPolicy:
     is where offline speech recognition is least reliable ("okay" comes out as "queue
     you"), and a single word over the agent is far more often a backchannel than a
     request. So "stop" alone lets the agent go on; "stop please" or a question stops it.
+    With Whisper, which hears single words reliably, agents use a shorter ``min_speech``
+    so "stop" or "wait" alone interrupts (a backchannel word still never does).
     Speech that the agent's own words explain (most word pairs heard occur in what the
     agent is saying) is an echo of its audio and never interrupts.
     """

@@ -1,13 +1,18 @@
-"""Speech-to-text for the voice agent: offline pocketsphinx adapted to the agent, or a cloud API.
+"""Speech to text: live recognizers for conversations, Whisper for whole recordings, VAD.
 
-:func:`build_recognizer_factory` does the slow part once per agent (building or loading the
-domain language model, loading a decoder); each session then gets a cheap
-:class:`Recognizer` from the factory.
+:func:`build_recognizer_factory` does the slow part once per agent (loading a model,
+building a domain language model); each session then gets a cheap :class:`Recognizer`.
 
-* ``engine="pocketsphinx"`` (default, offline): decodes with a language model built from
+* ``engine="whisper"`` (offline): faster-whisper with the ``base`` model (or ``tiny.en``);
+  see :mod:`.whisper`.
+* ``engine="pocketsphinx"`` (offline, light): decodes with a language model built from
   the agent's ``domain_sentences`` (knowledge base, example questions, intent phrases),
   cached on disk; without sentences, pocketsphinx's general English model.
+* ``engine="auto"`` (default): Whisper when its model is installed, else pocketsphinx.
 * ``engine="openai"``: any OpenAI-compatible ``/audio/transcriptions`` endpoint.
+
+Whole recordings go through :mod:`.transcription` (the library's ``transcribe``, the CLI
+and the server's transcription routes); turn detection lives in :mod:`.vad`.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from pathlib import Path
 
 from tts_agents.errors import TTSConfigError
 from tts_agents.stt.base import Recognizer, RecognizerFactory, Transcript
+from tts_agents.weights import ModelStore
 
-ENGINES = ("pocketsphinx", "openai")
+ENGINES = ("auto", "whisper", "pocketsphinx", "openai")
 
 
 async def build_recognizer_factory(
@@ -30,13 +36,25 @@ async def build_recognizer_factory(
     model: str | None = None,
     api_key: str | None = None,
     cache_dir: Path | None = None,
+    language: str = "en",
+    store: ModelStore | None = None,
 ) -> RecognizerFactory:
     """A factory of recognizers for one agent; the slow setup runs here, off the event loop.
 
     ``cache_dir`` holds built language models (default ``~/.cache/tts-agents/stt``).
-    ``base_url``, ``model`` and ``api_key`` configure ``engine="openai"``.
-    Raises :class:`~tts_agents.errors.TTSConfigError` for an unknown engine or a bad URL.
+    ``base_url``, ``model`` and ``api_key`` configure ``engine="openai"``; ``model`` also
+    names the Whisper model, found in ``store`` (default: the user's models directory).
+    Raises :class:`~tts_agents.errors.TTSConfigError` for an unknown engine or a bad URL,
+    :class:`~tts_agents.errors.ModelError` when ``engine="whisper"`` has no model.
     """
+    store = store or ModelStore()
+    if engine == "auto":
+        from tts_agents.stt.whisper_model import whisper_installed
+
+        english = language.split("-")[0].lower() == "en"
+        engine = "whisper" if whisper_installed(store) or not english else "pocketsphinx"
+    if engine == "whisper":
+        return await _whisper_factory(model, language, store)
     if engine == "openai":
         from tts_agents.stt.openai_stt import OpenAITranscriptionFactory
 
@@ -53,6 +71,18 @@ async def build_recognizer_factory(
         else None
     )
     factory = PocketsphinxFactory(domain)
+    await asyncio.to_thread(factory.prewarm)
+    return factory
+
+
+async def _whisper_factory(
+    model: str | None, language: str, store: ModelStore
+) -> RecognizerFactory:
+    from tts_agents.stt.whisper import WhisperFactory
+    from tts_agents.stt.whisper_model import load_whisper
+
+    loaded = await asyncio.to_thread(load_whisper, model, store)
+    factory = WhisperFactory(loaded, language=language.split("-")[0].lower())
     await asyncio.to_thread(factory.prewarm)
     return factory
 

@@ -3,7 +3,10 @@
 A session owns one :class:`Recognizer` and runs one utterance at a time through it: it
 calls ``start`` when the user starts speaking, ``feed``s audio as it arrives (decoding keeps
 up, so the result is ready when the user stops), may poll ``partial`` for a tentative
-transcript, and calls ``finish`` at the end of the turn or ``cancel`` to drop it.
+transcript, calls ``pause`` when the user has been quiet for a moment (a recognizer that
+decodes whole utterances starts its final decode there), and calls ``finish`` at the end
+of the turn or ``cancel`` to drop it. After ``pause``, more speech is always followed by
+another ``pause`` before ``finish``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class Recognizer(Protocol):
 
     async def partial(self) -> str:
         """The tentative transcript so far ("" if none)."""
+
+    async def pause(self) -> None:
+        """The speaker paused; the turn may be over (a hint: it may do nothing)."""
 
     async def finish(self) -> Transcript:
         """End the utterance and return its transcript."""

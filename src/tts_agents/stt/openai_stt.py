@@ -114,6 +114,9 @@ class OpenAITranscriptionRecognizer:
         """Always "": transcription endpoints only answer for a whole file."""
         return ""
 
+    async def pause(self) -> None:
+        """Nothing to do early: the result is ready when the utterance ends."""
+
     async def finish(self) -> Transcript:
         """Send the utterance and return the provider's transcript."""
         self._check_open()

@@ -160,6 +160,9 @@ class PocketsphinxRecognizer:
             return ""
         return await self._call(self._hypothesis)
 
+    async def pause(self) -> None:
+        """Nothing to do early: the result is ready when the utterance ends."""
+
     async def finish(self) -> Transcript:
         """End the utterance and return its transcript."""
         self._check_open()

@@ -94,6 +94,13 @@ class TurnDetector:
         """True between a :class:`SpeechStarted` and its :class:`SpeechEnded`."""
         return self._started_ms is not None
 
+    @property
+    def silence_ms(self) -> int:
+        """How long the user has been quiet within the current turn (0 outside a turn)."""
+        if self._started_ms is None:
+            return 0
+        return self._frames * FRAME_MS - self._voiced_until_ms
+
     def reset(self) -> None:
         """Forget all audio and state; stream time starts again at 0."""
         self._buffer = b""
