@@ -67,7 +67,11 @@ BAD_CONFIGS = [
     (BASE + "voice: {engine: nope}\n", "voice.engine", "unknown engine 'nope'"),
     (BASE + "voice: {engine: openai, name: zed}\n", "voice.name", "unknown OpenAI voice"),
     (BASE + "language: xx\nstt: {engine: openai}\n", "language", "unknown language 'xx'"),
-    (BASE + "language: fr\n", "stt.engine", "pocketsphinx only understands English"),
+    (
+        BASE + "language: fr\nstt: {engine: pocketsphinx}\n",
+        "stt.engine",
+        "pocketsphinx only understands English",
+    ),
     (BASE + "knowledge_base: [kb/missing.md]\n", "knowledge_base[0]", "'kb/missing.md' not found"),
     (
         BASE + "knowledge_base: [kb/facts.md, kb/notes.pdf]\n",

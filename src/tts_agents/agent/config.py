@@ -117,7 +117,7 @@ class AgentConfig(Section):
             raise ConfigProblem(
                 ("stt", "engine"),
                 f"pocketsphinx only understands English; for language {self.language!r} "
-                "use engine: openai",
+                "use engine: whisper or openai",
             )
         _check_voice(self.voice, self.language)
         self._knowledge = tuple(_read_kb(i, path) for i, path in enumerate(self.knowledge_base))

@@ -166,9 +166,13 @@ class LLMSettings(Section):
 
 
 class TurnSettings(Section):
-    """Turn-taking: how long a silence ends the caller's turn, barge-in, backchannels."""
+    """Turn-taking: how long a silence ends the caller's turn, barge-in, backchannels.
+
+    ``vad`` ``auto`` is Silero VAD when installed (extra ``whisper``), else WebRTC's.
+    """
 
     end_of_turn_silence_ms: Annotated[int, _between(100, 3000)] = 300
+    vad: Literal["auto", "silero", "webrtc"] = "auto"
     interruptions: bool = True
     backchannel: tuple[str, ...] = ("yeah", "okay", "uh huh", "mhm", "right")
 

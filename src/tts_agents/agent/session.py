@@ -109,6 +109,7 @@ class ConversationSession:
         self._listener = UserListener(
             self.runtime.recognizers.create(),
             end_silence_ms=self.runtime.config.turn.end_of_turn_silence_ms,
+            vad=self.runtime.config.turn.vad,
             on_onset=self._on_onset,
             max_turn=self.limits.max_user_turn,
             tentative_interval=self.limits.tentative_interval,

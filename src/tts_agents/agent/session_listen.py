@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from tts_agents.agent.protocol import SAMPLE_RATE
 from tts_agents.agent.session_metrics import StreamClock
-from tts_agents.stt import Recognizer
-from tts_agents.stt.vad import SpeechStarted, TurnDetector
+from tts_agents.stt import Recognizer, create_turn_detector
+from tts_agents.stt.vad import SpeechStarted
 
 PREROLL = 0.3  # seconds fed to the recognizer from before the detected onset
 PAUSE_MS = 120  # quiet within a turn before the recognizer may start its final decode
@@ -70,10 +70,11 @@ class UserListener:
         max_turn: float = 30.0,
         tentative_interval: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
+        vad: str = "auto",
     ) -> None:
         self.stream = StreamClock()
         self._recognizer = recognizer
-        self._detector = TurnDetector(end_silence_ms=end_silence_ms)
+        self._detector = create_turn_detector(vad, end_silence_ms=end_silence_ms)
         self._origin = 0.0  # stream position where the detectors' time starts
         self._on_onset = on_onset
         self._max_turn = max_turn
