@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_agents import TTSAgent
+from tts_agents.agent.brain.spoken import spoken_words
 from tts_agents.agent.config import default_agent_path, domain_sentences, load_agent
-from tts_agents.agent.spoken import spoken_words
 from tts_agents.stt import build_recognizer_factory
 from tts_agents.stt.base import Recognizer
 from tts_agents.stt.sphinx import PocketsphinxFactory

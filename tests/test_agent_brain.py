@@ -22,15 +22,15 @@ from tts_agents.agent.brain import (
     Brain,
     BrainEvent,
     EndConversation,
-    OfflineBrain,
     TextDelta,
     Turn,
     create_brain,
 )
+from tts_agents.agent.brain.llm import SPOKEN_STYLE, LLMBrain
+from tts_agents.agent.brain.offline import OfflineBrain
+from tts_agents.agent.brain.spoken import sentences, spoken_words
+from tts_agents.agent.brain.tools import call_webhook, host_problem
 from tts_agents.agent.config import AgentConfig, ToolSettings, default_agent_path, load_agent
-from tts_agents.agent.llm_brain import SPOKEN_STYLE, LLMBrain
-from tts_agents.agent.spoken import sentences, spoken_words
-from tts_agents.agent.tools import call_webhook, host_problem
 
 # Every example question of the default agent -> words its answer must contain.
 EXPECTED = {

@@ -9,6 +9,8 @@ import pytest
 
 import tts_agents
 from tts_agents.agent.brain import create_brain
+from tts_agents.agent.brain.knowledge import parse_passages
+from tts_agents.agent.brain.spoken import number_words, sentences, spoken_words
 from tts_agents.agent.config import (
     AgentConfig,
     default_agent_path,
@@ -16,8 +18,6 @@ from tts_agents.agent.config import (
     knowledge_texts,
     load_agent,
 )
-from tts_agents.agent.knowledge import parse_passages
-from tts_agents.agent.spoken import number_words, sentences, spoken_words
 from tts_agents.errors import TTSConfigError
 
 BASE = "id: t1\nname: Test agent\n"

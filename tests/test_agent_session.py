@@ -25,8 +25,8 @@ from websockets.exceptions import ConnectionClosed
 from tests.conftest import run_cli
 from tts_agents import TTSAgent
 from tts_agents.agent.config import default_agent_path, load_agent
-from tts_agents.agent.session_limits import AudioBudget
-from tts_agents.agent.turns import BargeIn, BargeInPolicy, SentenceSplitter
+from tts_agents.agent.session.limits import AudioBudget
+from tts_agents.agent.session.turn_rules import BargeIn, BargeInPolicy, SentenceSplitter
 from tts_agents.server import ServerSettings, create_app
 from tts_agents.server.signed_urls import ConversationSigner, TokenRefused
 from tts_agents.server.testing import running_server
@@ -527,8 +527,8 @@ async def test_an_interrupted_goodbye_does_not_end_the_next_answer() -> None:
     import json as _json
 
     from tts_agents.agent.config import default_agent_path, load_agent
-    from tts_agents.agent.session import ConversationSession
-    from tts_agents.agent.session_runtime import build_runtime
+    from tts_agents.agent.session.conversation import ConversationSession
+    from tts_agents.agent.session.runtime import build_runtime
 
     runtime = await build_runtime(load_agent(default_agent_path()))
     inbox: asyncio.Queue[str | None] = asyncio.Queue()

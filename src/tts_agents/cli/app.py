@@ -39,7 +39,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(models_app, name="models")
-app.command("transcribe")(transcribe_command)
 console = Console()
 notices = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 T = TypeVar("T")
@@ -424,3 +423,6 @@ def serve(
             f"browser app: open {url}" + (" (the link signs you in, once)" if not no_auth else "")
         ),
     )
+
+
+app.command("transcribe")(transcribe_command)

@@ -42,17 +42,41 @@ def render(
     lead: int,
     tail: int,
     volume: float = 1.0,
+    trim_quiet: bool = False,
 ) -> tuple[bytes, list[WordMark]]:
-    """Trimmed s16le PCM of ``audio`` (floats in [-1, 1]) and its word marks."""
+    """Trimmed s16le PCM of ``audio`` (floats in [-1, 1]) and its word marks.
+
+    ``trim_quiet`` also cuts the fade after the last sound of the last token: a model
+    that thinks its input is a whole utterance lengthens the last word and trails off into
+    a quarter second of near-silence, which mid-sentence is a pause nobody said.
+    """
     bounds = _token_bounds(frames, layout.tokens, len(audio), frame)
     start = max(0, int(bounds[layout.first]) - lead)
-    end = max(start, min(len(audio), int(bounds[layout.last + 1]) + tail))
+    last_end = int(bounds[layout.last + 1])
+    if trim_quiet:
+        last_end = _sound_end(audio, int(bounds[layout.last]), last_end)
+    end = max(start, min(len(audio), last_end + tail))
     marks = [
         WordMark(span[0], span[1], max(0, int(bounds[position]) - start))
         for span, position in zip(layout.words, layout.positions, strict=True)
     ]
     scaled = np.clip(audio[start:end] * (32767.0 * volume), -32768, 32767)
     return scaled.astype("<i2").tobytes(), marks
+
+
+_WINDOW = 240  # samples over which loudness is measured when trimming (10 ms at 24 kHz)
+_QUIET_DB = -45.0  # dBFS: below this the voice has faded out
+
+
+def _sound_end(audio: np.ndarray, begin: int, end: int) -> int:
+    """The end of the last window between ``begin`` and ``end`` louder than ``_QUIET_DB``."""
+    span = audio[begin:end]
+    count = len(span) // _WINDOW
+    if count == 0:
+        return end
+    windows = span[: count * _WINDOW].reshape(count, _WINDOW)
+    loud = np.flatnonzero(np.mean(windows * windows, axis=1) > 10 ** (_QUIET_DB / 10))
+    return end if len(loud) == 0 else begin + (int(loud[-1]) + 1) * _WINDOW
 
 
 def _token_bounds(frames: np.ndarray | None, tokens: int, samples: int, frame: int) -> np.ndarray:

@@ -34,8 +34,8 @@ from tts_agents.server.settings import ServerSettings
 from tts_agents.server.signed_urls import ConversationSigner, TokenRefused
 
 if TYPE_CHECKING:  # the agent stack (STT, VAD) loads only when agents are configured
-    from tts_agents.agent.session_limits import SessionLimits
-    from tts_agents.agent.session_runtime import AgentRuntime
+    from tts_agents.agent.session.limits import SessionLimits
+    from tts_agents.agent.session.runtime import AgentRuntime
 
 POLICY = 1008
 TRY_AGAIN_LATER = 1013
@@ -107,7 +107,7 @@ class ConversationHub:
 
     def limits(self, runtime: AgentRuntime) -> SessionLimits:
         """Session limits from the agent's file and the server's message cap."""
-        from tts_agents.agent.session_limits import SessionLimits
+        from tts_agents.agent.session.limits import SessionLimits
 
         session = runtime.config.session
         return SessionLimits(
@@ -127,7 +127,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.conversations = hub
     try:
         if settings.agents:
-            from tts_agents.agent.session_runtime import build_runtime
+            from tts_agents.agent.session.runtime import build_runtime
 
             for config in settings.agents:
                 hub.runtimes[config.id] = await build_runtime(config)
@@ -143,7 +143,7 @@ router = APIRouter(lifespan=lifespan)
 @router.websocket("/v1/convai/conversation")
 async def conversation(websocket: WebSocket) -> None:
     """A voice conversation with an agent."""
-    from tts_agents.agent.session import ConversationSession
+    from tts_agents.agent.session.conversation import ConversationSession
 
     await websocket.accept()
     hub: ConversationHub = websocket.app.state.conversations
@@ -178,7 +178,7 @@ async def _receive(websocket: WebSocket) -> str | bytes | None:
 
 
 async def _send(websocket: WebSocket, text: str) -> None:
-    from tts_agents.agent.session import ConnectionClosed
+    from tts_agents.agent.session.conversation import ConnectionClosed
 
     try:
         await websocket.send_text(text)

@@ -12,7 +12,8 @@ building a domain language model); each session then gets a cheap :class:`Recogn
 * ``engine="openai"``: any OpenAI-compatible ``/audio/transcriptions`` endpoint.
 
 Whole recordings go through :mod:`.transcription` (the library's ``transcribe``, the CLI
-and the server's transcription routes); turn detection lives in :mod:`.vad`.
+and the server's transcription routes); turn detection lives in :mod:`.silero` (Silero VAD)
+and :mod:`.vad` (WebRTC).
 """
 
 from __future__ import annotations

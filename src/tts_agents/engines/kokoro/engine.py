@@ -165,9 +165,16 @@ class KokoroEngine:
         frames = np.asarray(results[1]).reshape(-1) if model.durations else None
         positions = [1 + token for token in token_run.word_tokens]  # after the leading pad
         layout = RunLayout(ids.shape[1], 1, len(token_run.ids), token_run.words, positions)
-        tail = _TAIL if token_run.ids[-1] in PUNCTUATION_IDS else _JOIN
+        clause_end = token_run.ids[-1] in PUNCTUATION_IDS
         return render(
-            audio, frames, layout, frame=FRAME, lead=_LEAD, tail=tail, volume=options.volume
+            audio,
+            frames,
+            layout,
+            frame=FRAME,
+            lead=_LEAD,
+            tail=_TAIL if clause_end else _JOIN,
+            volume=options.volume,
+            trim_quiet=not clause_end,
         )
 
     def _session(self) -> LoadedModel:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tts_agents.agent.config_sections import ConfigProblem
+from tts_agents.agent.config.sections import ConfigProblem
 from tts_agents.errors import MissingExtraError, TTSConfigError
 
 MAX_FILE_BYTES = 1_000_000

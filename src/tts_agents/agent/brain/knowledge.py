@@ -2,7 +2,7 @@
 
 Facts come from markdown or text files: each bullet or paragraph is one passage, filed
 under the nearest ``##`` heading (its topic). Queries are transcripts, so both sides go
-through the same pipeline: :func:`~tts_agents.agent.spoken.spoken_words`, acronyms folded
+through the same pipeline: :func:`~tts_agents.agent.brain.spoken.spoken_words`, acronyms folded
 back into one token ("m p three" is ``mp3``), stop words out, light stemming ("formats" is
 "format"), and a close-spelling match for words the index never saw ("instal").
 
@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tts_agents.agent.spoken import SPOKEN_FORMS, speakable, spoken_words
+from tts_agents.agent.brain.spoken import SPOKEN_FORMS, speakable, spoken_words
 
 STOP_WORDS = frozenset(
     """a about after again all also am an and any are as at be been before being but by can

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_agents.agent import protocol
-from tts_agents.agent.pacing import AudioPacer
 from tts_agents.agent.protocol import AudioAlignment
-from tts_agents.agent.session_metrics import TurnMetrics
-from tts_agents.agent.turns import SentenceSplitter, cut_at_word
+from tts_agents.agent.session.metrics import TurnMetrics
+from tts_agents.agent.session.pacing import AudioPacer
+from tts_agents.agent.session.turn_rules import SentenceSplitter, cut_at_word
 from tts_agents.subtitling import alignment
 from tts_agents.synthesis import SpeechStream
 

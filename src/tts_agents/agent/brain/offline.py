@@ -1,14 +1,7 @@
-"""The brain: from a conversation's history to the agent's next words.
+"""The offline brain: built-in intents plus BM25 over the knowledge base, no network.
 
-A brain's :meth:`Brain.reply` streams :class:`TextDelta` pieces (and, after a goodbye,
-one :class:`EndConversation`), so speech can start on the first sentence. Two brains
-exist: :class:`OfflineBrain` (the default: built-in intents plus BM25 over the knowledge
-base, no network) and :class:`~tts_agents.agent.llm_brain.LLMBrain` (any OpenAI-compatible
-chat API, which falls back to the offline brain whenever the LLM fails).
-:func:`create_brain` picks one from the agent's configuration.
-
-Answers are spoken, so the offline brain keeps them to one to three sentences of plain
-text, and says honestly when it does not know.
+Answers are spoken, so it keeps them to one to three sentences of plain text, and says
+honestly when it does not know.
 """
 
 from __future__ import annotations
@@ -16,10 +9,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING
 
-from tts_agents.agent.config import AgentConfig, knowledge_texts
-from tts_agents.agent.intents import (
+from tts_agents.agent.brain.base import (
+    BrainEvent,
+    ClientToolCaller,
+    EndConversation,
+    TextDelta,
+    Turn,
+)
+from tts_agents.agent.brain.intents import (
     Intent,
     IntentMatch,
     match_intents,
@@ -27,60 +26,12 @@ from tts_agents.agent.intents import (
     spoken_time,
     without_phrases,
 )
-from tts_agents.agent.knowledge import Hit, KnowledgeBase
-from tts_agents.agent.spoken import sentences, spoken_words
+from tts_agents.agent.brain.knowledge import Hit, KnowledgeBase
+from tts_agents.agent.brain.spoken import sentences, spoken_words
+from tts_agents.agent.config import AgentConfig, knowledge_texts
 
 if TYPE_CHECKING:
-    import httpx
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One turn of the conversation; ``context`` turns are facts the client sent."""
-
-    role: Literal["user", "agent", "context", "tool"]
-    text: str
-
-
-@dataclass(frozen=True)
-class TextDelta:
-    """A piece of the agent's answer, in order; the pieces joined are the whole answer."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class EndConversation:
-    """The agent ends the conversation (after the goodbye text was yielded)."""
-
-    reason: str
-
-
-BrainEvent = TextDelta | EndConversation
-
-
-class ClientToolCaller(Protocol):
-    """Runs a client tool in the client and returns ``(result, is_error)``."""
-
-    async def __call__(
-        self, name: str, parameters: dict[str, Any], *, timeout: float
-    ) -> tuple[str, bool]:
-        """Ask the client to run tool ``name``; give up after ``timeout`` seconds."""
-        ...
-
-
-class Brain(Protocol):
-    """Turns a history ending with the user's turn into the agent's answer, streamed."""
-
-    def reply(
-        self, history: Sequence[Turn], *, call_client_tool: ClientToolCaller | None = None
-    ) -> AsyncIterator[BrainEvent]:
-        """Stream the answer to ``history``; closing the iterator stops all work."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release connections the brain opened itself."""
-        ...
+    pass
 
 
 @dataclass(frozen=True)
@@ -203,28 +154,4 @@ def _lower_first(text: str) -> str:
     return text if text[1:2].isupper() else text[:1].lower() + text[1:]
 
 
-def create_brain(agent: AgentConfig, *, http_client: httpx.AsyncClient | None = None) -> Brain:
-    """The brain ``agent`` asks for: its LLM when it names one, else the offline brain.
-
-    ``http_client`` (for the LLM and webhook tools) stays the caller's to close; without
-    one the LLM brain makes its own, closed by :meth:`Brain.aclose`.
-    """
-    offline = OfflineBrain(agent)
-    if agent.llm is None:
-        return offline
-    from tts_agents.agent.llm_brain import LLMBrain
-
-    return LLMBrain(agent, offline=offline, http_client=http_client)
-
-
-__all__ = [
-    "Answer",
-    "Brain",
-    "BrainEvent",
-    "ClientToolCaller",
-    "EndConversation",
-    "OfflineBrain",
-    "TextDelta",
-    "Turn",
-    "create_brain",
-]
+__all__ = ["Answer", "OfflineBrain"]

@@ -4,7 +4,7 @@ Works with OpenAI, Ollama, vLLM, llama.cpp and anything else that serves
 ``POST {base_url}/chat/completions`` with ``stream: true`` (server-sent events). Each turn
 sends the system prompt (plus a spoken-style rule, the local time, the most relevant
 knowledge-base passages and the client's context updates) and the conversation so far.
-Tool calls stream in pieces; they are assembled, run (:mod:`tts_agents.agent.tools`) and
+Tool calls stream in pieces; they are assembled, run (:mod:`tts_agents.agent.brain.tools`) and
 their results sent back in a follow-up completion, up to :attr:`LLMBrain.max_tool_rounds`.
 
 The conversation never stalls on the LLM: a connection error, an HTTP error, a timeout
@@ -25,17 +25,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tts_agents.agent.brain import (
+from tts_agents.agent.brain.base import (
     BrainEvent,
     ClientToolCaller,
     EndConversation,
-    OfflineBrain,
     TextDelta,
     Turn,
 )
+from tts_agents.agent.brain.intents import Intent, match_intents, spoken_date, spoken_time
+from tts_agents.agent.brain.offline import OfflineBrain
+from tts_agents.agent.brain.tools import ToolResult, run_tool, tool_schema
 from tts_agents.agent.config import AgentConfig, LLMSettings
-from tts_agents.agent.intents import Intent, match_intents, spoken_date, spoken_time
-from tts_agents.agent.tools import ToolResult, run_tool, tool_schema
 from tts_agents.errors import TTSConfigError
 from tts_agents.redact import get_logger, register_secret
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from tts_agents.agent.knowledge import STOP_WORDS
-from tts_agents.agent.spoken import number_words, ordinal_words, spoken_words
+from tts_agents.agent.brain.knowledge import STOP_WORDS
+from tts_agents.agent.brain.spoken import number_words, ordinal_words, spoken_words
 
 
 class Intent(str, Enum):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tts_agents.agent.protocol import SAMPLE_RATE
-from tts_agents.agent.session_metrics import StreamClock
+from tts_agents.agent.session.metrics import StreamClock
 from tts_agents.stt import Recognizer, create_turn_detector
 from tts_agents.stt.vad import SpeechStarted
 

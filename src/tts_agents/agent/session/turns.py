@@ -2,7 +2,7 @@
 
 Each answer gets the next ``event_id`` and runs as one task (text -> speech -> paced
 audio). When the user starts speaking while the agent talks, sending stops at once (the
-pacer is paused); the transcript then decides (:class:`~tts_agents.agent.turns.BargeInPolicy`):
+pacer is paused); the transcript then decides (:class:`~.turn_rules.BargeInPolicy`):
 a backchannel, an echo of the agent's own words or speech too short to tell lets the
 agent go on; anything else cancels the answer, sends ``interruption`` with its event_id
 and cuts the answer, in the history and on the client (``agent_response_correction``), to
@@ -23,15 +23,15 @@ from typing import Any
 
 from tts_agents.agent import protocol
 from tts_agents.agent.brain import BrainEvent, EndConversation, TextDelta, Turn
-from tts_agents.agent.pacing import AudioPacer
-from tts_agents.agent.session_answer import SpokenAnswer
-from tts_agents.agent.session_calls import ClientToolCalls
-from tts_agents.agent.session_limits import SessionLimits
-from tts_agents.agent.session_listen import SpeechOnset, Utterance
-from tts_agents.agent.session_metrics import MetricsSink, TurnMetrics
-from tts_agents.agent.session_runtime import AgentRuntime
-from tts_agents.agent.spoken import spoken_words
-from tts_agents.agent.turns import BargeIn
+from tts_agents.agent.brain.spoken import spoken_words
+from tts_agents.agent.listen.listener import SpeechOnset, Utterance
+from tts_agents.agent.session.answer import SpokenAnswer
+from tts_agents.agent.session.calls import ClientToolCalls
+from tts_agents.agent.session.limits import SessionLimits
+from tts_agents.agent.session.metrics import MetricsSink, TurnMetrics
+from tts_agents.agent.session.pacing import AudioPacer
+from tts_agents.agent.session.runtime import AgentRuntime
+from tts_agents.agent.session.turn_rules import BargeIn
 from tts_agents.errors import TTSAgentError
 
 logger = logging.getLogger("tts_agents.agent")

@@ -27,10 +27,10 @@ from tts_agents.redact import get_logger, register_secret
 from tts_agents.urls import is_loopback_host
 
 if TYPE_CHECKING:
-    from tts_agents.agent.brain import ClientToolCaller
+    from tts_agents.agent.brain.base import ClientToolCaller
     from tts_agents.agent.config import ToolSettings
 
-logger = get_logger("tts_agents.agent.tools")
+logger = get_logger("tts_agents.agent.brain.tools")
 
 #: The most text of one tool result handed back to the LLM.
 MAX_RESULT_CHARS = 4000

@@ -10,7 +10,7 @@ and writes them with ``send_text``; the server's WebSocket route supplies both. 
 client message (normally ``conversation_initiation_client_data``) starts it: the metadata
 event goes out, then the agent's first message.
 
-Answers and barge-in are :class:`~tts_agents.agent.session_turns.AgentTurns`' job; the
+Answers and barge-in are :class:`~tts_agents.agent.session.turns.AgentTurns`' job; the
 session moves messages, enforces the limits (message size, audio size and rate, idle
 time, duration) and keeps the connection alive with pings.
 
@@ -34,14 +34,14 @@ from typing import Any
 
 from tts_agents.agent import protocol
 from tts_agents.agent.brain import Turn
+from tts_agents.agent.listen.listener import PartialTranscript, SpeechOnset, UserListener
 from tts_agents.agent.protocol import ClientMessage, InitiationData, ProtocolError
-from tts_agents.agent.session_calls import ClientToolCalls, Pings
-from tts_agents.agent.session_limits import AudioBudget, SessionLimits
-from tts_agents.agent.session_listen import PartialTranscript, SpeechOnset, UserListener
-from tts_agents.agent.session_metrics import MetricsSink
-from tts_agents.agent.session_recording import SessionRecording
-from tts_agents.agent.session_runtime import AgentRuntime
-from tts_agents.agent.session_turns import AgentTurns
+from tts_agents.agent.session.calls import ClientToolCalls, Pings
+from tts_agents.agent.session.limits import AudioBudget, SessionLimits
+from tts_agents.agent.session.metrics import MetricsSink
+from tts_agents.agent.session.recording import SessionRecording
+from tts_agents.agent.session.runtime import AgentRuntime
+from tts_agents.agent.session.turns import AgentTurns
 from tts_agents.errors import TTSAgentError
 
 logger = logging.getLogger("tts_agents.agent")

@@ -16,7 +16,7 @@ import httpx
 from tts_agents.agent.brain import Brain, create_brain
 from tts_agents.agent.config import AgentConfig, domain_sentences
 from tts_agents.agent.protocol import SAMPLE_RATE
-from tts_agents.agent.turns import BargeInPolicy
+from tts_agents.agent.session.turn_rules import BargeInPolicy
 from tts_agents.config import TTSConfig
 from tts_agents.speech import TTSAgent
 from tts_agents.stt import RecognizerFactory, build_recognizer_factory

@@ -3,7 +3,7 @@
 An agent file names its voice, its first words, what it knows (knowledge-base files next
 to the YAML), how it thinks (offline, or an OpenAI-compatible LLM), the tools it may call,
 turn-taking, privacy and session limits (the sections live in
-:mod:`~tts_agents.agent.config_sections`). Unknown keys are errors, and so is anything
+:mod:`~tts_agents.agent.config.sections`). Unknown keys are errors, and so is anything
 :func:`load_agent` can check cheaply: the voice against the engine's catalogue, the
 knowledge-base files, HTTPS for every remote URL. Every problem is one
 :class:`~tts_agents.errors.TTSConfigError` naming the file, the line, the key path
@@ -27,7 +27,11 @@ from pydantic import (
     model_validator,
 )
 
-from tts_agents.agent.config_sections import (
+from tts_agents.agent.brain.intents import INTENT_PHRASES
+from tts_agents.agent.brain.knowledge import parse_passages
+from tts_agents.agent.brain.spoken import sentences, spoken_words
+from tts_agents.agent.config.loader import describe_error, read_agent_file
+from tts_agents.agent.config.sections import (
     ConfigProblem,
     LLMSettings,
     PrivacySettings,
@@ -39,10 +43,6 @@ from tts_agents.agent.config_sections import (
     VoiceSettings,
     source_dir_of,
 )
-from tts_agents.agent.config_yaml import describe_error, read_agent_file
-from tts_agents.agent.intents import INTENT_PHRASES
-from tts_agents.agent.knowledge import parse_passages
-from tts_agents.agent.spoken import sentences, spoken_words
 from tts_agents.errors import TTSAgentError, TTSConfigError
 
 KB_SUFFIXES = (".md", ".txt")
@@ -177,7 +177,7 @@ def load_agent(path: str | Path) -> AgentConfig:
 
 def default_agent_path() -> Path:
     """The YAML of the default agent, the TTS Agents help desk (shipped in the package)."""
-    return Path(__file__).with_name("defaults") / "help_desk.yaml"
+    return Path(__file__).parent.parent / "defaults" / "help_desk.yaml"
 
 
 def knowledge_texts(agent: AgentConfig) -> list[str]:
@@ -190,7 +190,7 @@ def domain_sentences(agent: AgentConfig) -> list[str]:
 
     Knowledge-base sentences, the example questions, the backchannel words and the phrases
     of the built-in intents, each normalized by
-    :func:`~tts_agents.agent.spoken.spoken_words` (lower-case words, numbers spelled out,
+    :func:`~tts_agents.agent.brain.spoken.spoken_words` (lower-case words, numbers spelled out,
     no markdown, no punctuation), without duplicates.
     """
     written: list[str] = []
