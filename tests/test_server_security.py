@@ -44,6 +44,7 @@ def _routes() -> list[tuple[str, str]]:
 def test_every_route_is_listed() -> None:
     paths = {path for _, path in _routes()}
     assert {"/v1/audio/speech", "/v1/models", "/v1/voices", "/v1/audio/voices"} <= paths
+    assert {"/v1/audio/transcriptions", "/v1/audio/translations", "/v1/speech-to-text"} <= paths
     assert len([p for p in paths if p.startswith("/v1/text-to-speech/")]) == 4
 
 
@@ -53,7 +54,8 @@ def test_every_route_needs_a_key(url: str, method: str, path: str, headers: dict
     response = httpx.request(method, url + path, headers=headers, json={"text": "Hi"})
     assert response.status_code == 401
     body = response.json()
-    if path.startswith(("/v1/text-to-speech", "/v1/voices", "/v2/")) or "xi-api-key" in headers:
+    elevenlabs = ("/v1/text-to-speech", "/v1/voices", "/v2/", "/v1/speech-to-text")
+    if path.startswith(elevenlabs) or "xi-api-key" in headers:
         assert body["detail"]["code"] == "invalid_api_key"
     else:
         assert body["error"]["type"] == "authentication_error"

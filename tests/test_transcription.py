@@ -275,3 +275,22 @@ def test_elevenlabs_errors_in_its_shape(url: str) -> None:
     with pytest.raises(ApiError) as caught:
         client.speech_to_text.convert(model_id="scribe_v1", source_url="https://example.com/a")
     assert caught.value.status_code == 400
+
+
+def test_uploads_must_be_multipart_forms_with_a_file(url: str) -> None:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    as_json = httpx.post(
+        url + "/v1/audio/transcriptions", headers=headers, json={"model": "whisper-1"}
+    )
+    assert as_json.status_code == 400 and "multipart/form-data" in as_json.text
+    no_file = httpx.post(
+        url + "/v1/audio/transcriptions",
+        headers=headers,
+        files={"other": ("a.txt", b"x")},
+        data={"model": "whisper-1"},
+    )
+    assert no_file.status_code == 400 and no_file.json()["error"]["param"] == "file"
+    no_model = httpx.post(
+        url + "/v1/audio/transcriptions", headers=headers, files={"file": ("a.mp3", b"x")}
+    )
+    assert no_model.status_code == 400 and no_model.json()["error"]["param"] == "model"

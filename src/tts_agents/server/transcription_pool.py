@@ -72,7 +72,7 @@ class TranscriptionPool:
         async with self.gate.slot():
             if self._executor is None:
                 return await self._in_thread(audio, options, on_segment)
-            return await self._in_worker(audio, options, on_segment)
+            return await self._in_worker(self._executor, audio, options, on_segment)
 
     async def aclose(self) -> None:
         """Stop the workers."""
@@ -107,13 +107,13 @@ class TranscriptionPool:
 
     async def _in_worker(
         self,
+        executor: ProcessPoolExecutor,
         audio: bytes,
         options: TranscribeOptions,
         on_segment: Callable[[Segment], None] | None,
     ) -> Transcription:
-        assert self._executor is not None  # noqa: S101 - checked by the caller
         segments = self._segment_queue() if on_segment is not None else None
-        future = self._executor.submit(
+        future = executor.submit(
             _work, audio, options, self.config, self.max_seconds, segments
         )
         wrapped = asyncio.wrap_future(future)

@@ -18,10 +18,13 @@ import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import suppress
-from typing import Annotated, Any, Literal
+from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.formparsers import MultiPartParser
 
 from tts_agents.errors import TTSValidationError
@@ -39,101 +42,128 @@ router = APIRouter(dependencies=[Depends(require_key)])
 UPLOAD_PATHS = ("/v1/audio/transcriptions", "/v1/audio/translations", "/v1/speech-to-text")
 ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
 _SCRIBE = ("scribe_v1", "scribe_v1_experimental", "scribe_v2")
+_LISTS = ("timestamp_granularities[]", "keyterms")
+_MAX_FIELDS = 64
+_FormT = TypeVar("_FormT", bound="_Form")
+
+
+class _Form(BaseModel):
+    """Fields every upload form may carry; each route reads its own and ignores the rest."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class TranscriptionForm(_Form):
+    """The fields of ``POST /v1/audio/transcriptions`` (and, but for two, translations)."""
+
+    model: str = Field(min_length=1)
+    language: str | None = None
+    prompt: str | None = None
+    temperature: float = Field(default=0.0, ge=0.0, le=1.0)
+    response_format: ResponseFormat = "json"
+    granularities: list[Literal["word", "segment"]] = Field(
+        default=[], alias="timestamp_granularities[]"
+    )
+    stream: bool = False
+
+
+class SpeechToTextForm(_Form):
+    """The fields of ElevenLabs' ``POST /v1/speech-to-text`` this server uses."""
+
+    model_id: str = Field(min_length=1)
+    language_code: str | None = None
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    timestamps_granularity: Literal["none", "word", "character"] = "word"
+    keyterms: list[str] = []
+    cloud_storage_url: str | None = None
+    source_url: str | None = None
 
 
 @router.post("/v1/audio/transcriptions", response_model=None)
-async def create_transcription(
-    request: Request,
-    file: Annotated[UploadFile, File()],
-    model: Annotated[str, Form(min_length=1)],
-    language: Annotated[str | None, Form()] = None,
-    prompt: Annotated[str | None, Form()] = None,
-    temperature: Annotated[float, Form(ge=0.0, le=1.0)] = 0.0,
-    response_format: Annotated[ResponseFormat, Form()] = "json",
-    granularities: Annotated[
-        list[Literal["word", "segment"]], Form(alias="timestamp_granularities[]")
-    ] = [],  # noqa: B006 - FastAPI copies defaults
-    stream: Annotated[bool, Form()] = False,
-) -> Response:
+async def create_transcription(request: Request) -> Response:
     """Transcribe an upload in its own language."""
-    if granularities and response_format != "verbose_json":
-        raise TTSValidationError(
-            "timestamp_granularities", "needs response_format verbose_json"
-        )
+    form, audio = await _upload(request, TranscriptionForm)
+    if form.granularities and form.response_format != "verbose_json":
+        raise TTSValidationError("timestamp_granularities", "needs response_format verbose_json")
     options = TranscribeOptions(
-        model=model_name(model),
-        language=language or None,
-        prompt=prompt,
-        temperature=temperature,
-        word_timestamps="word" in granularities,
+        model=model_name(form.model),
+        language=form.language or None,
+        prompt=form.prompt,
+        temperature=form.temperature,
+        word_timestamps="word" in form.granularities,
     )
-    audio = await _read(file)
-    if stream:
+    if form.stream:
         return await _stream(_pool(request), audio, options)
     result = await _pool(request).transcribe(audio, options)
-    return _respond(result, response_format, granularities or ["segment"])
+    return _respond(result, form.response_format, form.granularities or ["segment"])
 
 
 @router.post("/v1/audio/translations", response_model=None)
-async def create_translation(
-    request: Request,
-    file: Annotated[UploadFile, File()],
-    model: Annotated[str, Form(min_length=1)],
-    prompt: Annotated[str | None, Form()] = None,
-    temperature: Annotated[float, Form(ge=0.0, le=1.0)] = 0.0,
-    response_format: Annotated[ResponseFormat, Form()] = "json",
-) -> Response:
+async def create_translation(request: Request) -> Response:
     """Translate the speech of an upload into English text."""
+    form, audio = await _upload(request, TranscriptionForm)
     options = TranscribeOptions(
-        model=model_name(model), prompt=prompt, temperature=temperature, task="translate"
+        model=model_name(form.model),
+        prompt=form.prompt,
+        temperature=form.temperature,
+        task="translate",
     )
-    result = await _pool(request).transcribe(await _read(file), options)
-    if response_format == "json":
+    result = await _pool(request).transcribe(audio, options)
+    if form.response_format == "json":
         return JSONResponse({"text": result.text})
-    return _respond(result, response_format, ["segment"])
+    return _respond(result, form.response_format, ["segment"])
 
 
 @router.post("/v1/speech-to-text", response_model=None)
-async def speech_to_text(
-    request: Request,
-    model_id: Annotated[str, Form(min_length=1)],
-    file: Annotated[UploadFile | None, File()] = None,
-    language_code: Annotated[str | None, Form()] = None,
-    temperature: Annotated[float | None, Form(ge=0.0, le=2.0)] = None,
-    timestamps_granularity: Annotated[
-        Literal["none", "word", "character"], Form()
-    ] = "word",
-    keyterms: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
-    cloud_storage_url: Annotated[str | None, Form()] = None,
-    source_url: Annotated[str | None, Form()] = None,
-) -> JSONResponse:
+async def speech_to_text(request: Request) -> JSONResponse:
     """ElevenLabs' speech to text: the transcript and its words, each timed."""
-    if cloud_storage_url or source_url:
-        raise TTSValidationError("file", "upload the audio; this server fetches no URLs")
-    if file is None:
-        raise TTSValidationError("file", "is required")
-    model = model_name(None if model_id in _SCRIBE else model_id)
-    words = timestamps_granularity != "none"
+    form, audio = await _upload(request, SpeechToTextForm, urls_instead=True)
+    model = model_name(None if form.model_id in _SCRIBE else form.model_id)
+    words = form.timestamps_granularity != "none"
     options = TranscribeOptions(
         model=model,
-        language=from_iso3(language_code) if language_code else None,
-        prompt=", ".join(keyterms)[:1000] or None,
-        temperature=min(temperature or 0.0, 1.0),
+        language=from_iso3(form.language_code) if form.language_code else None,
+        prompt=", ".join(form.keyterms)[:1000] or None,
+        temperature=min(form.temperature or 0.0, 1.0),
         word_timestamps=words,
     )
-    result = await _pool(request).transcribe(await _read(file), options)
+    result = await _pool(request).transcribe(audio, options)
     return JSONResponse(elevenlabs_json(result, with_words=words))
+
+
+async def _upload(
+    request: Request, shape: type[_FormT], *, urls_instead: bool = False
+) -> tuple[_FormT, bytes]:
+    """The form's fields and its ``file``, read only now: after the key was checked.
+
+    (FastAPI would parse form parameters before the route's dependencies run, so anyone
+    could make the server read a whole upload before being refused.)
+    """
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise TTSValidationError("file", "send the audio as multipart/form-data")
+    async with request.form(max_files=1, max_fields=_MAX_FIELDS) as data:
+        fields: dict[str, Any] = {}
+        for key in data:
+            values = [v for v in data.getlist(key) if isinstance(v, str)]
+            if values:
+                fields[key] = values if key in _LISTS else values[-1]
+        try:
+            form = shape.model_validate(fields)
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        if urls_instead and (fields.get("cloud_storage_url") or fields.get("source_url")):
+            raise TTSValidationError("file", "upload the audio; this server fetches no URLs")
+        upload = data.get("file")
+        if not isinstance(upload, StarletteUpload):
+            raise TTSValidationError("file", "is required")
+        audio = await upload.read()
+    if not audio:
+        raise TTSValidationError("file", "is empty")
+    return form, audio
 
 
 def _pool(request: Request) -> TranscriptionPool:
     return request.app.state.transcriber
-
-
-async def _read(file: UploadFile) -> bytes:
-    data = await file.read()
-    if not data:
-        raise TTSValidationError("file", "is empty")
-    return data
 
 
 def _respond(result: Transcription, response_format: str, granularities: list[str]) -> Response:
