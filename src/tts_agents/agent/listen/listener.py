@@ -129,7 +129,11 @@ class UserListener:
             heard.append(await self._finish(self.stream.position))
             self._origin = self.stream.position  # listen afresh from here
             self._detector.reset()
-        elif self.speaking and self._clock() - self._partial_read >= self._interval:
+        elif (
+            self.speaking
+            and self._detector.silence_ms == 0  # a pause may end the turn: no new partial
+            and self._clock() - self._partial_read >= self._interval
+        ):
             heard.extend(await self._read_partial())
         return heard
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,7 @@ from tts_agents.agent.session.pacing import AudioPacer
 from tts_agents.agent.session.turn_rules import SentenceSplitter, cut_at_word
 from tts_agents.subtitling import alignment
 from tts_agents.synthesis import SpeechStream
+from tts_agents.types import WordMark
 
 FRAME_SECONDS = 0.1
 QUEUED_FRAMES = 100  # synthesis may run this far ahead of sending (10 s of audio)
@@ -151,27 +152,30 @@ class SpokenAnswer:
     ) -> None:
         while (piece := await pieces.get()) is not None:
             if self._voice is not None:
-                for frame in await self._speak(*piece):
-                    await frames.put(frame)
+                await self._speak(*piece, frames)
         await frames.put(None)
 
-    async def _speak(self, start: int, end: int) -> list[Frame]:
+    async def _speak(self, start: int, end: int, frames: asyncio.Queue[Frame | None]) -> None:
+        """Queue a piece's frames as its audio streams in (a neural voice takes a while)."""
         if self._voice is None:
             raise RuntimeError("an answer was spoken before its voice was chosen")
         raw = self._splitter.text[start:end]
         text = raw.strip()
         if not _SPEAKABLE.search(text):
-            return []
-        offset = start + len(raw) - len(raw.lstrip())
+            return
         asked = self._clock()
         stream = self._voice(text)
-        parts = []
+        framer = _Framer(text, start + len(raw) - len(raw.lstrip()), stream.sample_rate)
+        pcm = bytearray()
         async with aclosing(stream.pcm()) as chunks:
             async for chunk in chunks:
                 if self.metrics.tts_first_audio is None:
                     self.metrics.tts_first_audio = self._clock() - asked
-                parts.append(chunk.pcm)
-        return _frames(b"".join(parts), text, offset, stream)
+                pcm += chunk.pcm
+                for frame in framer.take(bytes(pcm), stream.words, final=False):
+                    await frames.put(frame)
+        for frame in framer.take(bytes(pcm), stream.words, final=True):
+            await frames.put(frame)
 
     async def _deliver(self, queue: asyncio.Queue[Frame | None]) -> None:
         while (frame := await queue.get()) is not None:
@@ -192,30 +196,47 @@ class SpokenAnswer:
             await self._on_first_audio(self)
 
 
-def _frames(pcm: bytes, text: str, offset: int, stream: SpeechStream) -> list[Frame]:
-    """Cut one piece's audio into frames, each with the characters that start in it."""
-    rate = stream.sample_rate
-    timing = alignment(text, stream.words, rate, len(pcm) // 2)
-    starts = timing.character_start_times
-    ends = timing.character_end_times
-    step = round(FRAME_SECONDS * rate) * 2
-    frames, index = [], 0
-    for begin in range(0, len(pcm), step):
-        frame_start = begin / 2 / rate
-        frame_end = (begin + step) / 2 / rate
-        first = index
-        while index < len(text) and starts[index] < frame_end:
-            index += 1
-        if begin + step >= len(pcm):  # the last frame carries whatever is left
-            index = len(text)
-        block = AudioAlignment(
-            chars=tuple(text[first:index]),
-            char_start_times_ms=tuple(
-                max(0, round((starts[i] - frame_start) * 1000)) for i in range(first, index)
-            ),
-            char_durations_ms=tuple(
-                round((ends[i] - starts[i]) * 1000) for i in range(first, index)
-            ),
-        )
-        frames.append(Frame(pcm[begin : begin + step], block, offset + index))
-    return frames
+class _Framer:
+    """Cuts one piece's growing audio into frames, each with the characters that start in it.
+
+    A character's timing is final once the word after it has begun, so until the audio ends
+    frames stop at the start of the latest word heard (about one word behind the engine).
+    """
+
+    def __init__(self, text: str, offset: int, rate: int) -> None:
+        self.text = text
+        self.offset = offset
+        self.rate = rate
+        self.step = round(FRAME_SECONDS * rate) * 2
+        self.done = 0  # bytes already framed
+        self.index = 0  # characters already framed
+
+    def take(self, pcm: bytes, words: Sequence[WordMark], *, final: bool) -> list[Frame]:
+        """The frames that became ready; with ``final`` every byte that is left."""
+        limit = len(pcm) if final else (words[-1].sample * 2 if words else 0)
+        if self.done + (1 if final else self.step) > limit:
+            return []
+        timing = alignment(self.text, words, self.rate, len(pcm) // 2)
+        starts, ends = timing.character_start_times, timing.character_end_times
+        frames = []
+        while self.done + (1 if final else self.step) <= limit:
+            begin = self.done
+            frame_start, frame_end = begin / 2 / self.rate, (begin + self.step) / 2 / self.rate
+            first = self.index
+            while self.index < len(self.text) and starts[self.index] < frame_end:
+                self.index += 1
+            if final and begin + self.step >= len(pcm):  # the last frame carries the rest
+                self.index = len(self.text)
+            block = AudioAlignment(
+                chars=tuple(self.text[first : self.index]),
+                char_start_times_ms=tuple(
+                    max(0, round((starts[i] - frame_start) * 1000))
+                    for i in range(first, self.index)
+                ),
+                char_durations_ms=tuple(
+                    round((ends[i] - starts[i]) * 1000) for i in range(first, self.index)
+                ),
+            )
+            frames.append(Frame(pcm[begin : begin + self.step], block, self.offset + self.index))
+            self.done += self.step
+        return frames
