@@ -84,10 +84,12 @@ def wer(references: list[str], heard: list[str]) -> float:
 
 
 def main() -> None:
-    questions = [q.strip() for q in QUESTIONS.read_text().splitlines() if q.strip()]
+    lines = QUESTIONS.read_text().splitlines()
+    questions = [q.strip() for q in lines if q.strip() and not q.startswith("#")]
     agent = load_agent(default_agent_path())
     sentences = list(domain_sentences(agent))
-    model = load_whisper("base", ModelStore())
+    config = TTSConfig()
+    model = load_whisper("base", ModelStore(config.models_dir, mirror=config.models_mirror))
     words = glossary(sentences)
     examples = " ".join(agent.examples)[:600]
     voices = [("espeak", "echo"), ("kokoro", "af_heart")]

@@ -13,10 +13,13 @@ all of it the fixed cost of the encoder), so the recognizer hides that cost thre
 * **One model per process**, shared by every session (CTranslate2 runs decodes of different
   sessions one after another and releases the GIL while it computes).
 
-No domain prompt by default: prompting Whisper base with the help desk's vocabulary (as a
-glossary, as example questions, or as hotwords) raised its word error rate on the desk's own
-questions from 7.1 % to 9.3-11.4 % (``python bench/bench_whisper_prompt.py``): it copies the
-prompt's style. ``WhisperFactory(prompt=...)`` is there for domains where it helps.
+No domain prompt by default. The evidence is mixed: on 36 paraphrased help-desk questions
+(``python bench/bench_whisper_prompt.py``) the agent's example questions as the prompt took
+the word error rate from 14.7 % to 8.9 % (espeak speech) and 3.6 % to 2.7 % (Kokoro), a
+glossary did nothing and hotwords made Kokoro speech worse (8.9 %); on 24 of the example
+questions themselves, with the other examples as the prompt, it rose from 7.1 % to 11.4 %,
+and a prompted Whisper can echo its prompt on noise. ``WhisperFactory(prompt=...)`` is
+there for domains where it is measured to help.
 """
 
 from __future__ import annotations
