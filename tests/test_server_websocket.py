@@ -134,3 +134,51 @@ def test_bad_json_is_an_input_error(url: str, trust: ssl.SSLContext) -> None:
         received = _messages(socket)
         assert socket.close_code == 1008
     assert received[-1]["error"] == "invalid_input_message"
+
+
+@pytest.mark.parametrize(
+    ("first", "later", "code", "message"),
+    [
+        (b"\x00binary", None, 1003, "JSON text frames"),  # before auth
+        ({"text": " "}, b"\x01\x02", 1003, "JSON text frames"),
+        ({"text": " ", "voice_settings": {"speed": "abc"}}, None, 1008, "speed must be a number"),
+        ({"text": " ", "voice_settings": {"speed": {}}}, None, 1008, "speed must be a number"),
+        ({"text": " ", "voice_settings": "fast"}, None, 1008, "voice_settings must be"),
+        (
+            {"text": " ", "generation_config": {"chunk_length_schedule": 5}},
+            None,
+            1008,
+            "chunk_length_schedule must be a list",
+        ),
+        ({"text": " ", "generation_config": "x"}, None, 1008, "generation_config must be"),
+    ],
+)
+def test_every_bad_message_gets_an_error_and_a_close(
+    url: str,
+    trust: ssl.SSLContext,
+    first: dict | bytes,
+    later: bytes | None,
+    code: int,
+    message: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    headers = {} if isinstance(first, bytes) else {"xi-api-key": KEY}
+    with _open(url, trust, **headers) as socket:
+        socket.send(first if isinstance(first, bytes) else json.dumps(first))
+        if later is not None:
+            socket.send(later)
+        received = _messages(socket)
+        assert socket.close_code == code
+    assert received[-1]["error"] == "invalid_input_message"
+    assert message in received[-1]["message"]
+    assert "Traceback" not in caplog.text and "Exception" not in caplog.text
+
+
+def test_a_key_sent_where_a_number_belongs_reaches_no_log_and_no_reply(
+    url: str, trust: ssl.SSLContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    with _open(url, trust) as socket:
+        socket.send(json.dumps({"text": " ", "xi-api-key": KEY, "voice_settings": {"speed": KEY}}))
+        received = _messages(socket)
+    assert received[-1]["message"] == "voice_settings.speed must be a number"
+    assert KEY not in json.dumps(received) and KEY not in caplog.text

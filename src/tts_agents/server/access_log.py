@@ -13,20 +13,31 @@ from collections.abc import Iterable
 
 from tts_agents.redact import redact, register_secret
 
-UVICORN_LOGGERS = ("uvicorn.access", "uvicorn.error")
+UVICORN_LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "asyncio", "fastapi")
 
 
 class ArgumentRedactingFilter(logging.Filter):
-    """Redact every string argument of a record (uvicorn formats from the tuple)."""
+    """Redact a record's string arguments (uvicorn formats from the tuple) and traceback.
+
+    An exception's text may quote what a client sent, a key included.
+    """
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's string arguments; never drops it."""
+        """Rewrite the record's string arguments and exception text; never drops it."""
         if isinstance(record.args, tuple):
             record.args = tuple(
                 redact(value) if isinstance(value, str) else value for value in record.args
             )
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

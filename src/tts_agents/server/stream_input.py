@@ -18,10 +18,12 @@ from contextlib import aclosing
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
 
 from tts_agents.audio.encode import Encoder, create_encoder
 from tts_agents.engines import route
 from tts_agents.errors import TTSAgentError
+from tts_agents.redact import get_logger
 from tts_agents.server.auth import key_is_valid
 from tts_agents.server.errors import ApiProblem
 from tts_agents.server.output_formats import OutputFormat, parse_output_format
@@ -30,6 +32,7 @@ from tts_agents.speech import TTSAgent
 from tts_agents.subtitling import alignment
 
 router = APIRouter()
+logger = get_logger(__name__)
 
 DEFAULT_SCHEDULE = (120, 160, 250, 290)
 DEFAULT_INACTIVITY = 20.0
@@ -60,9 +63,14 @@ async def stream_input(websocket: WebSocket, voice_id: str) -> None:
         await _fail(websocket, exc.message, exc.code, POLICY)
     except TTSAgentError as exc:
         await _fail(websocket, exc.message, exc.code, exc.ws_close_code)
+    except Exception:  # a bug: logged (redacted) by the server, never shown to the client
+        logger.exception("stream-input session failed")
+        await _fail(websocket, "internal error", "internal_error", 1011)
 
 
 async def _fail(websocket: WebSocket, message: str, error: str, code: int) -> None:
+    if websocket.application_state == WebSocketState.DISCONNECTED:
+        return
     try:
         await websocket.send_json({"message": message, "error": error, "code": code})
         await websocket.close(code)
@@ -127,25 +135,47 @@ class _Session:
             raise StreamInputError("missing or invalid API key", "invalid_api_key")
 
     def _configure(self, first: dict[str, Any]) -> None:
+        """Read the first message's settings; wrong types are refused, never echoed."""
         config = first.get("generation_config") or {}
-        schedule = config.get("chunk_length_schedule") if isinstance(config, dict) else None
-        if schedule:
-            if not all(isinstance(n, int) and 50 <= n <= 500 for n in schedule):
+        if not isinstance(config, dict):
+            raise StreamInputError("generation_config must be an object", "invalid_input_message")
+        schedule = config.get("chunk_length_schedule")
+        if schedule is not None:
+            if not isinstance(schedule, list) or not 1 <= len(schedule) <= 16:
+                raise StreamInputError(
+                    "chunk_length_schedule must be a list of 1 to 16 numbers",
+                    "invalid_input_message",
+                )
+            if not all(_is_number(n) and 50 <= n <= 500 for n in schedule):
                 raise StreamInputError(
                     "chunk_length_schedule items must be 50 to 500", "invalid_input_message"
                 )
-            self.schedule = tuple(schedule)
-        settings = first.get("voice_settings")
-        if isinstance(settings, dict) and settings.get("speed") is not None:
-            self.speed = float(settings["speed"])
+            self.schedule = tuple(int(n) for n in schedule)
+        settings = first.get("voice_settings") or {}
+        if not isinstance(settings, dict):
+            raise StreamInputError("voice_settings must be an object", "invalid_input_message")
+        speed = settings.get("speed")
+        if speed is not None:
+            if not _is_number(speed):
+                raise StreamInputError(
+                    "voice_settings.speed must be a number", "invalid_input_message"
+                )
+            self.speed = float(speed)
 
     async def _receive(self) -> dict[str, Any]:
         try:
-            raw = await asyncio.wait_for(self.websocket.receive_text(), self.timeout)
+            frame = await asyncio.wait_for(self.websocket.receive(), self.timeout)
         except asyncio.TimeoutError:
             raise StreamInputError(
                 f"no input for {self.timeout:g} s", "input_timeout_exceeded"
             ) from None
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000))
+        raw = frame.get("text")
+        if raw is None:
+            raise StreamInputError(
+                "messages must be JSON text frames, not binary", "invalid_input_message", 1003
+            )
         if len(raw) > self.settings.max_ws_message_bytes:
             raise StreamInputError("message too large", "message_too_large", 1009)
         try:
@@ -206,6 +236,10 @@ class _Session:
             await self._send_audio(tail, None)
         await self.websocket.send_json({"audio": None, "isFinal": True})
         await self.websocket.close(1000)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _inactivity(value: str | None) -> float:
