@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tts_agents.errors import TTSValidationError
 from tts_agents.text.segment import (
     DEFAULT_SIZES,
     MAX_CHARS,
@@ -28,8 +29,15 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 def ssml_segments(
     source: str, *, markup: bool = False, sizes: SegmentSizes = DEFAULT_SIZES
 ) -> list[Segment]:
-    """Parse ``source`` (raising a validation error with the position) into segments."""
-    return list(_segments(parse_ssml(source), markup, sizes))
+    """Parse ``source`` (raising a validation error with the position) into segments.
+
+    A document with neither words nor breaks (``<speak></speak>``, only ``<mark>``s, an
+    empty ``<sub>``) is refused: there is nothing to speak.
+    """
+    segments = list(_segments(parse_ssml(source), markup, sizes))
+    if not segments:
+        raise TTSValidationError("text", "the SSML holds nothing to speak (no words, no breaks)")
+    return segments
 
 
 def _segments(runs: list[Run], markup: bool, sizes: SegmentSizes) -> Iterator[Segment]:
@@ -43,6 +51,10 @@ def _segments(runs: list[Run], markup: bool, sizes: SegmentSizes) -> Iterator[Se
         for run in phrase:
             pause = run.pause_after_ms
             segment = Segment(run.text, run.offsets[0], run.offsets, run.prosody, pause)
+            if not run.text.strip():  # a break with no words around it: only its silence
+                if pause:
+                    yield segment
+                continue
             for part in split_segment(segment, index=spoken, emitted=emitted, sizes=sizes):
                 if part.text.strip():
                     spoken, emitted = spoken + 1, emitted + len(part.text)

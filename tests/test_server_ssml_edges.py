@@ -1,0 +1,54 @@
+"""SSML with nothing but silence, or nothing at all, on both APIs: never a server error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import decode
+from tts_agents.server import ServerSettings, create_app
+from tts_agents.server.testing import running_server
+
+KEY = "test-key-ssml-edges"
+HEADERS = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with running_server(create_app(ServerSettings(api_keys=(KEY,), engine="espeak"))) as base:
+        yield base
+
+
+def _both(url: str, text: str) -> tuple[httpx.Response, httpx.Response]:
+    openai = httpx.post(
+        url + "/v1/audio/speech",
+        headers=HEADERS,
+        json={"model": "tts-1", "voice": "alloy", "input": text, "response_format": "wav"},
+    )
+    elevenlabs = httpx.post(
+        url + "/v1/text-to-speech/alloy?output_format=pcm_16000",
+        headers={"xi-api-key": KEY},
+        json={"text": text},
+    )
+    return openai, elevenlabs
+
+
+def test_a_break_alone_is_its_silence(url: str) -> None:
+    openai, elevenlabs = _both(url, '<speak><break time="1s"/></speak>')
+    assert openai.status_code == 200 and elevenlabs.status_code == 200
+    wav = decode(openai.content)
+    assert abs(wav.duration - 1.0) < 0.05 and not wav.samples.any()
+    assert abs(len(elevenlabs.content) / 2 / 16000 - 1.0) < 0.05
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<speak></speak>", '<speak><mark name="x"/></speak>', '<speak><sub alias=""></sub></speak>'],
+)
+def test_nothing_to_speak_is_a_clear_400(url: str, text: str) -> None:
+    openai, elevenlabs = _both(url, text)
+    assert openai.status_code == 400 and "nothing to speak" in openai.json()["error"]["message"]
+    assert elevenlabs.status_code == 400
+    assert "nothing to speak" in elevenlabs.json()["detail"]["message"]
