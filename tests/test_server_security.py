@@ -236,3 +236,30 @@ def test_an_open_server_answers_only_its_own_machine() -> None:
             local.send('{"text": " "}')
             local.send('{"text": ""}')
             assert any('"isFinal"' in message for message in local)
+
+
+def test_too_large_bodies_answer_in_each_protocols_shape_with_cors(url: str) -> None:
+    big = b"{" + b" " * 70_000 + b"}"
+    headers = {"Origin": ORIGIN, "Content-Type": "application/json"}
+    openai_style = httpx.post(
+        url + "/v1/audio/speech", content=big, headers={**headers, "Authorization": f"Bearer {KEY}"}
+    )
+    assert openai_style.status_code == 413
+    assert openai_style.json()["error"]["code"] == "body_too_large"
+    assert openai_style.headers["access-control-allow-origin"] == ORIGIN
+    assert "origin" in openai_style.headers["vary"].lower()
+    eleven = httpx.post(
+        url + "/v1/text-to-speech/alloy", content=big, headers={**headers, "xi-api-key": KEY}
+    )
+    assert eleven.status_code == 413 and eleven.json()["detail"]["code"] == "body_too_large"
+
+
+def test_invalid_json_says_so_without_a_position_as_param(url: str) -> None:
+    response = httpx.post(
+        url + "/v1/audio/speech",
+        content=b'{"model": "tts-1", "input": ',
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["message"] == "the request body is not valid JSON" and error["param"] is None

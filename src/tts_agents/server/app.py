@@ -85,7 +85,13 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     for module in (signed_urls, convai_routes):  # voice agents; convai builds them at start
         app.include_router(module.router)
     web_routes.install(app)
-    if settings.cors_origins:
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+        uploads=transcription_routes.UPLOAD_PATHS,
+    )
+    if settings.cors_origins:  # outside the body limit, so a 413 carries CORS headers too
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
@@ -93,12 +99,6 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
             allow_headers=["Authorization", "Content-Type", "xi-api-key"],
             max_age=600,
         )
-    app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        upload_bytes=settings.max_upload_bytes,
-        uploads=transcription_routes.UPLOAD_PATHS,
-    )
     if not settings.auth:
         app.add_middleware(LoopbackGuardMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -105,6 +105,9 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = [_plain(error) for error in exc.errors()]
             return JSONResponse({"detail": detail}, status_code=422)
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":  # its loc is a character position
+            problem = ApiProblem(400, "the request body is not valid JSON", code="invalid_json")
+            return error_response(request, problem)
         where = first.get("loc", ())
         param = ".".join(str(part) for part in where if part not in ("body", "query", "path"))
         message = f"{param or 'request'}: {first.get('msg', 'invalid request')}"
