@@ -166,6 +166,7 @@ BAD_CONFIGS = [
     ),
     (BASE + "session: {max_duration_s: 1}\n", "session.max_duration_s", "between 10 and 86400"),
     (BASE + "public: maybe\n", "public", "must be true or false"),
+    (BASE + "overrides: [voice]\n", "overrides[0]", "'first_message' or 'text_only'"),
     (BASE + "examples: what is this\n", "examples", "must be a list"),
     ("id: Bad Id!\nname: x\n", "id", "a-z, 0-9, - and _"),
     ("name: No id\n", "id", "is required"),

@@ -65,6 +65,7 @@ def base(tmp_path_factory: pytest.TempPathFactory, recordings: Path) -> Iterator
             public=True,
             turn={"interruptions": False, "end_of_turn_silence_ms": 300},
         ),
+        _agent_file(folder, "strict-desk", public=True, overrides=[]),
         _agent_file(
             folder,
             "taping-desk",
@@ -570,3 +571,43 @@ async def test_an_interrupted_goodbye_does_not_end_the_next_answer() -> None:
         await inbox.put(None)
         await asyncio.wait_for(task, 10)
         await runtime.aclose()
+
+
+async def test_overrides_apply_only_where_the_agent_allows_them(base: str) -> None:
+    async with connect(ws_url(base, "strict-desk")) as ws:
+        talk = Talk(ws)
+        await talk.start("Say my words instead.")
+        refusal = await talk.next("error")
+        assert refusal["error_event"]["code"] == "override_not_allowed"
+        greeting = (await talk.next("agent_response"))["agent_response_event"]["agent_response"]
+        assert greeting.startswith("Hi! I'm the TTS Agents help desk")
+        await talk.close()
+
+
+async def test_dynamic_variables_cannot_blow_up_the_first_message(base: str) -> None:
+    async with connect(ws_url(base, "public-desk")) as ws:  # first_message may be overridden
+        talk = Talk(ws)
+        huge = {"a": "word " * 11000}
+        await talk.send(
+            {
+                "type": "conversation_initiation_client_data",
+                "conversation_config_override": {"agent": {"first_message": "{{a}}" * 800}},
+                "dynamic_variables": huge,
+            }
+        )
+        await talk.wait(lambda: talk.closed is not None, timeout=10)
+        assert talk.closed is not None and talk.closed.rcvd.code == 1008
+        assert talk.of("error")[0]["error_event"]["code"] == "invalid_dynamic_variables"
+        assert not talk.of("agent_response")
+    async with connect(ws_url(base, "public-desk")) as ws:  # within limits: cut after substitution
+        talk = Talk(ws)
+        await talk.send(
+            {
+                "type": "conversation_initiation_client_data",
+                "conversation_config_override": {"agent": {"first_message": "{{a}} " * 800}},
+                "dynamic_variables": {"a": "x" * 1000},
+            }
+        )
+        greeting = (await talk.next("agent_response"))["agent_response_event"]["agent_response"]
+        assert len(greeting) <= 4096
+        await talk.close()

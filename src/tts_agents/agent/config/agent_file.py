@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -55,7 +55,8 @@ class AgentConfig(Section):
     """One agent, as its YAML file describes it (see the module docstring).
 
     ``knowledge_base`` paths are resolved against :attr:`source_dir` (the YAML's folder);
-    their text is read once, at load time (:func:`knowledge_texts`).
+    their text is read once, at load time (:func:`knowledge_texts`). ``overrides`` lists
+    what a client's ``conversation_config_override`` may change; nothing by default.
     """
 
     id: str
@@ -71,6 +72,7 @@ class AgentConfig(Section):
     turn: TurnSettings = TurnSettings()
     privacy: PrivacySettings = PrivacySettings()
     public: bool = False
+    overrides: tuple[Literal["first_message", "text_only"], ...] = ()
     stt: STTSettings = STTSettings()
     session: SessionSettings = SessionSettings()
 

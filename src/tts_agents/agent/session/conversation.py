@@ -14,10 +14,14 @@ Answers and barge-in are :class:`~tts_agents.agent.session.turns.AgentTurns`' jo
 session moves messages, enforces the limits (message size, audio size and rate, idle
 time, duration) and keeps the connection alive with pings.
 
-Overrides accepted in ``conversation_config_override``: ``agent.first_message`` and
-``text_only`` (also ``conversation.text_only``); anything else is refused with an
-``error`` event and ignored. ``{{name}}`` in the first message is replaced by the
-``dynamic_variables`` entry of that name.
+Overrides in ``conversation_config_override`` apply only where the agent's ``overrides``
+lists them: ``first_message`` (``agent.first_message``; ``""`` means the agent waits for
+the user) and ``text_only`` (also ``conversation.text_only``); null fields and empty
+sections (the official SDKs send ``"agent": {}``) count as absent, and anything else is
+refused with an ``error`` event and ignored. ``{{name}}`` in the first message is replaced
+by the ``dynamic_variables`` entry of that name: at most ``MAX_VARIABLES`` of them, each a
+string, number or boolean of at most ``MAX_VARIABLE_CHARS`` characters, or the session is
+refused; the first message is cut to the session's text limit after substitution.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +53,9 @@ logger = logging.getLogger("tts_agents.agent")
 NORMAL = 1000
 GONE = 1001
 INTERNAL = 1011
+MAX_VARIABLES = 32
+MAX_VARIABLE_CHARS = 1000
+POLICY_VIOLATION = 1008
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 Receive = Callable[[], Awaitable[str | bytes | None]]  # None: the client is gone
@@ -175,7 +182,10 @@ class ConversationSession:
         refused: list[str] = []
         if isinstance(message, InitiationData):
             first_message, self._turns.text_only, refused = apply_overrides(
-                message, first_message, self.limits.max_text_chars
+                message,
+                first_message,
+                self.limits.max_text_chars,
+                allowed=self.runtime.config.overrides,
             )
         await self._send(protocol.initiation_metadata(self.conversation_id))
         for key in refused:
@@ -282,25 +292,63 @@ class ConversationSession:
 
 
 def apply_overrides(
-    init: InitiationData, first_message: str, max_chars: int
+    init: InitiationData,
+    first_message: str,
+    max_chars: int,
+    *,
+    allowed: Collection[str] = (),
 ) -> tuple[str, bool, list[str]]:
     """Apply a client's ``conversation_config_override`` (see the module docstring).
 
     Returns the first message, the text-only flag and the dotted names of the overrides
-    refused.
+    refused. Raises :class:`ProtocolError` (closing the session) for dynamic variables
+    over the limits.
     """
-    override = dict(init.override)
+    override = {k: v for k, v in init.override.items() if v not in (None, {}, [])}
     conversation = override.pop("conversation", None) or {}
     conversation = dict(conversation) if isinstance(conversation, dict) else {}
-    text_only = bool(override.pop("text_only", None) or conversation.pop("text_only", None))
     agent = override.pop("agent", None) or {}
-    refused = [f"conversation.{key}" for key in conversation]
-    if isinstance(agent, dict):
-        agent = dict(agent)
-        first = agent.pop("first_message", None)
-        if isinstance(first, str):
+    agent = {k: v for k, v in agent.items() if v is not None} if isinstance(agent, dict) else {}
+    refused: list[str] = []
+    text_only = False
+    for name, value in (
+        ("text_only", override.pop("text_only", None)),
+        ("conversation.text_only", conversation.pop("text_only", None)),
+    ):
+        if value is None:
+            continue
+        if "text_only" in allowed:
+            text_only = text_only or bool(value)
+        else:
+            refused.append(name)
+    first = agent.pop("first_message", None)
+    if first is not None:
+        if "first_message" in allowed and isinstance(first, str):
             first_message = first[:max_chars]
-        refused += [f"agent.{key}" for key in agent]
-    values = init.dynamic_variables
-    first_message = _VARIABLE.sub(lambda match: str(values.get(match[1], match[0])), first_message)
-    return first_message, text_only, refused + sorted(override)
+        else:
+            refused.append("agent.first_message")
+    refused += [f"conversation.{key}" for key in conversation]
+    refused += [f"agent.{key}" for key in agent]
+    values = _checked_variables(init.dynamic_variables)
+    first_message = _VARIABLE.sub(lambda match: values.get(match[1], match[0]), first_message)
+    return first_message[:max_chars], text_only, refused + sorted(override)
+
+
+def _checked_variables(variables: dict[str, Any]) -> dict[str, str]:
+    if len(variables) > MAX_VARIABLES:
+        raise ProtocolError(
+            f"dynamic_variables: at most {MAX_VARIABLES} entries",
+            code="invalid_dynamic_variables",
+            close_code=POLICY_VIOLATION,
+        )
+    checked = {}
+    for name, value in variables.items():
+        if not isinstance(value, str | int | float | bool) or len(str(value)) > MAX_VARIABLE_CHARS:
+            raise ProtocolError(
+                f"dynamic_variables: each must be a string, number or boolean of at most "
+                f"{MAX_VARIABLE_CHARS} characters",
+                code="invalid_dynamic_variables",
+                close_code=POLICY_VIOLATION,
+            )
+        checked[str(name)] = str(value)
+    return checked
