@@ -52,3 +52,13 @@ def test_nothing_to_speak_is_a_clear_400(url: str, text: str) -> None:
     assert openai.status_code == 400 and "nothing to speak" in openai.json()["error"]["message"]
     assert elevenlabs.status_code == 400
     assert "nothing to speak" in elevenlabs.json()["detail"]["message"]
+
+
+def test_breaks_are_capped_per_request(url: str) -> None:
+    amplifier = "<speak>a" + '<break time="10s"/>' * 212 + "</speak>"  # 4.5 KB asking 35 min
+    openai, elevenlabs = _both(url, amplifier)
+    assert openai.status_code == 400 and elevenlabs.status_code == 400
+    assert "breaks add up to 2120 s; at most 60 s" in openai.json()["error"]["message"]
+    within = "<speak>a" + '<break time="10s"/>' * 5 + "</speak>"
+    openai, _ = _both(url, within)
+    assert openai.status_code == 200 and decode(openai.content).duration > 50

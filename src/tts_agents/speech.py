@@ -91,6 +91,7 @@ class TTSAgent:
         collect_words: bool = True,
         model: str | None = None,
         instructions: str | None = None,
+        max_break_seconds: float | None = None,
     ) -> SpeechStream:
         """Validate a request and return the stream that will produce it.
 
@@ -99,11 +100,15 @@ class TTSAgent:
         per-request limit for strings; ``-1`` means no limit. ``ssml=None`` detects SSML
         (text starting with ``<speak``). ``format`` may be a :class:`FormatSpec` with its own
         bit rate. ``model`` and ``instructions`` go to cloud engines; local ones ignore them.
+        ``max_break_seconds`` caps the total of an SSML document's breaks (the server's
+        guard against a few bytes asking for hours of silence); ``None`` is no cap.
         """
         config = self.config
         language = language or config.language
         engine, voice_id = route(self.engine, str(voice or config.default_voice), language)
         segments, length = self._segments(text, ssml, max_length, engine.capabilities)
+        if max_break_seconds is not None and isinstance(segments, list):
+            _check_breaks(segments, max_break_seconds)
         spec = _choose_format(format, output_path, config.default_format)
         options = SynthesisOptions(
             voice=voice_id,
@@ -306,6 +311,14 @@ class TTSAgent:
             format=AudioFormat(stream.format.name),
             words=stream.words,
             metadata=metadata,
+        )
+
+
+def _check_breaks(segments: list[Segment], limit: float) -> None:
+    total = sum(segment.pause_after_ms for segment in segments) / 1000
+    if total > limit:
+        raise TTSValidationError(
+            "text", f"the breaks add up to {total:g} s; at most {limit:g} s per request"
         )
 
 

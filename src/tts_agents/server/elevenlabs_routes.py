@@ -116,6 +116,7 @@ def _prepare(
         language=body.language_code,
         sample_rate=output.sample_rate,
         max_length=request.app.state.settings.max_input_chars,
+        max_break_seconds=request.app.state.settings.max_break_seconds,
         collect_words=words,
     )
     stream = job.prepare(request.app.state.agent)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tts_agents.audio.formats import get_format
 from tts_agents.server.auth import require_key
 from tts_agents.server.metrics import synthesis_observer
+from tts_agents.server.settings import ServerSettings
 from tts_agents.server.speech_job import SpeechJob
 from tts_agents.server.streaming import start_stream
 from tts_agents.server.synthesis_pool import encoded_audio
@@ -60,7 +61,7 @@ class SpeechRequest(BaseModel):
 @router.post("/v1/audio/speech", response_model=None)
 async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     """Speak ``input``; stream the audio (or SSE events) as it is made."""
-    job = _job(body, request.app.state.settings.max_input_chars)
+    job = _job(body, request.app.state.settings)
     stream = job.prepare(request.app.state.agent)
     audio = encoded_audio(request.app.state.pool, job, stream)
     gate, observe = request.app.state.gate, synthesis_observer(request, stream)
@@ -85,7 +86,7 @@ async def list_voices(request: Request) -> dict[str, Any]:
     }
 
 
-def _job(body: SpeechRequest, max_chars: int) -> SpeechJob:
+def _job(body: SpeechRequest, settings: ServerSettings) -> SpeechJob:
     rate = None if body.response_format == "opus" else OPENAI_RATE
     spec = get_format(body.response_format)
     return SpeechJob(
@@ -94,7 +95,8 @@ def _job(body: SpeechRequest, max_chars: int) -> SpeechJob:
         format=spec,
         speed=body.speed,
         sample_rate=spec.output_rate(rate, OPENAI_RATE),
-        max_length=max_chars,
+        max_length=settings.max_input_chars,
+        max_break_seconds=settings.max_break_seconds,
         model=body.model,  # cloud engines use the model and instructions; local ones don't
         instructions=body.instructions,
     )

@@ -37,6 +37,7 @@ class ServerSettings:
     tls: bool = False
     max_body_bytes: int = 64 * 1024
     max_input_chars: int = 4096
+    max_break_seconds: float = 60.0  # total SSML <break> time per request
     max_ws_message_bytes: int = 64 * 1024
     requests_per_minute_per_key: int = 600
     requests_per_minute_per_ip: int = 600

@@ -23,6 +23,7 @@ class SpeechJob:
     collect_words: bool = False
     model: str | None = None
     instructions: str | None = None
+    max_break_seconds: float | None = None
 
     def prepare(self, agent: TTSAgent) -> SpeechStream:
         """Validate the request and return its stream (raises the validation errors)."""

@@ -204,6 +204,7 @@ class _Session:
             speed=self.speed,
             sample_rate=self.output.sample_rate,
             max_length=self.settings.max_input_chars,
+            max_break_seconds=self.settings.max_break_seconds,
         )
         audio = []
         async with self.gate.slot(), aclosing(stream.pcm()) as chunks:
