@@ -30,7 +30,13 @@ from starlette.formparsers import MultiPartParser
 from tts_agents.errors import TTSValidationError
 from tts_agents.server.auth import require_key
 from tts_agents.server.transcription_pool import TranscriptionPool
-from tts_agents.stt.render import MEDIA_TYPES, elevenlabs_json, from_iso3, render
+from tts_agents.stt.render import (
+    MEDIA_TYPES,
+    ResponseFormat,
+    elevenlabs_json,
+    from_iso3,
+    render,
+)
 from tts_agents.stt.transcription import Segment, TranscribeOptions, Transcription
 from tts_agents.stt.whisper_model import model_name
 
@@ -40,7 +46,6 @@ MultiPartParser.spool_max_size = 32 * 1024 * 1024
 
 router = APIRouter(dependencies=[Depends(require_key)])
 UPLOAD_PATHS = ("/v1/audio/transcriptions", "/v1/audio/translations", "/v1/speech-to-text")
-ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
 _SCRIBE = ("scribe_v1", "scribe_v1_experimental", "scribe_v2")
 _LISTS = ("timestamp_granularities[]", "keyterms")
 _MAX_FIELDS = 64

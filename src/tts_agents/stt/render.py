@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from tts_agents.stt.transcription import Transcription
 from tts_agents.text.subtitles import Cue, format_srt_cue, format_vtt_cue, format_vtt_header
 
 ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
-RESPONSE_FORMATS: tuple[str, ...] = ("json", "text", "srt", "verbose_json", "vtt")
+RESPONSE_FORMATS: tuple[str, ...] = get_args(ResponseFormat)
 Granularity = Literal["word", "segment"]
 MEDIA_TYPES = {
     "json": "application/json",
@@ -115,6 +115,7 @@ def _cues(result: Transcription) -> list[Cue]:
 
 __all__ = [
     "MEDIA_TYPES",
+    "ResponseFormat",
     "RESPONSE_FORMATS",
     "elevenlabs_json",
     "from_iso3",
