@@ -374,6 +374,14 @@ def serve(
     stt_workers: Annotated[
         int, typer.Option(min=0, help="Speech-to-text processes for uploads (0: in-process).")
     ] = 1,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The address clients use (https://host[:port]), for generated URLs."),
+    ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="A Host name generated URLs may use (repeatable; default: --host)."),
+    ] = None,
     agent: Annotated[
         list[str] | None,
         typer.Option(
@@ -408,6 +416,8 @@ def serve(
         keys_file=keys_file,
         workers=workers,
         stt_workers=stt_workers,
+        public_url=public_url,
+        allowed_hosts=allowed_host or [],
         announce_key=lambda key: notices.print(
             f"no API key configured; generated one for this run: {key}"
         ),

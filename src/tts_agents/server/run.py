@@ -12,6 +12,7 @@ import uvicorn
 from tts_agents.engines import LOCAL_ENGINES
 from tts_agents.errors import TTSConfigError
 from tts_agents.server.app import create_app
+from tts_agents.server.public_url import check_public_url
 from tts_agents.server.settings import (
     CONVERSATION_SECRET_ENV,
     ServerSettings,
@@ -34,6 +35,8 @@ def build_settings(
     workers: int | None = None,
     stt_workers: int = 1,
     agent_files: Sequence[str] = (),
+    public_url: str | None = None,
+    allowed_hosts: Sequence[str] = (),
 ) -> ServerSettings:
     """Settings for a server on ``host``; with no key configured one is made and announced.
 
@@ -42,6 +45,8 @@ def build_settings(
     they serve new requests first, many requests may be in flight at once. Agents are
     loaded (and checked) here, so a bad agent file stops the server before it starts.
     ``stt_workers`` processes transcribe uploads (0: a thread of the server process).
+    URLs the server hands out use ``public_url``, or a Host header naming ``host``, a
+    loopback name or one of ``allowed_hosts``.
     """
     check_no_auth(host, auth)
     keys = keys_from_environment(keys_file) if auth else ()
@@ -64,6 +69,9 @@ def build_settings(
     return ServerSettings(
         synthesis_workers=workers,
         transcription_workers=stt_workers,
+        public_url=check_public_url(public_url) if public_url else None,
+        allowed_hosts=tuple(name.lower() for name in allowed_hosts),
+        bind_host=host,
         **pooled,
         api_keys=keys,
         auth=auth,

@@ -34,6 +34,11 @@ class ServerSettings:
     auth: bool = True
     engine: str | None = None
     cors_origins: tuple[str, ...] = ()
+    # Where generated URLs point (see server.public_url): a configured base, extra trusted
+    # Host names, and the address the server is bound to.
+    public_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    bind_host: str | None = None
     tls: bool = False
     max_body_bytes: int = 64 * 1024
     max_input_chars: int = 4096

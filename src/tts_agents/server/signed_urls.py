@@ -28,6 +28,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tts_agents.server.auth import require_key
 from tts_agents.server.errors import ApiProblem
+from tts_agents.server.public_url import public_base
 
 DEFAULT_TTL = 300.0
 MAX_TTL = 900.0
@@ -113,6 +114,6 @@ async def get_signed_url(
     if agent_id not in hub.runtimes:
         raise ApiProblem(404, f"agent {agent_id[:64]!r} not found", code="agent_not_found")
     token = hub.signer.issue(agent_id)
-    scheme = "wss" if request.url.scheme in ("https", "wss") else "ws"
+    base = public_base(request)
     query = urlencode({"agent_id": agent_id, "conversation_signature": token})
-    return {"signed_url": f"{scheme}://{request.url.netloc}{SIGNED_PATH}?{query}"}
+    return {"signed_url": f"{base.replace('http', 'ws', 1)}{SIGNED_PATH}?{query}"}

@@ -31,6 +31,7 @@ from tts_agents.server.browser_auth import (
     connection_session,
 )
 from tts_agents.server.errors import ApiProblem
+from tts_agents.server.public_url import public_base
 from tts_agents.server.settings import ServerSettings
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -114,7 +115,7 @@ async def create_login_link(request: Request, caller: str = Depends(require_key)
     if caller.startswith("session:"):
         raise ApiProblem(403, "login links need an API key", code="key_required")
     auth: BrowserAuth = request.app.state.browser_auth
-    return {"login_url": login_url(str(request.base_url), auth.issue_login_token())}
+    return {"login_url": login_url(public_base(request), auth.issue_login_token())}
 
 
 async def session_endpoint(request: Request) -> Response:
