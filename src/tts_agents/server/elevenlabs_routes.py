@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tts_agents.server.auth import require_key
 from tts_agents.server.metrics import synthesis_observer
 from tts_agents.server.output_formats import parse_output_format
+from tts_agents.server.responses import guarded_stream
 from tts_agents.server.speech_job import SpeechJob
 from tts_agents.server.streaming import collect, start_stream
 from tts_agents.server.synthesis_pool import encoded_audio
@@ -65,7 +66,7 @@ async def convert(
     stream, audio = _prepare(request, voice_id, body, output_format, words=False)
     observe = synthesis_observer(request, stream)
     chunks = await start_stream(request.app.state.gate, audio, observe)
-    return StreamingResponse(chunks, media_type=stream.format.mime)
+    return guarded_stream(request, chunks, stream.format.mime)
 
 
 @router.post("/v1/text-to-speech/{voice_id}/with-timestamps")
@@ -96,7 +97,7 @@ async def stream_with_timestamps(
     lines = await start_stream(
         request.app.state.gate, _timed_lines(audio, stream, len(body.text)), observe
     )
-    return StreamingResponse(lines, media_type="application/x-ndjson")
+    return guarded_stream(request, lines, "application/x-ndjson")
 
 
 def _prepare(

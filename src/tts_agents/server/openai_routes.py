@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tts_agents.audio.formats import get_format
 from tts_agents.server.auth import require_key
 from tts_agents.server.metrics import synthesis_observer
+from tts_agents.server.responses import guarded_stream
 from tts_agents.server.settings import ServerSettings
 from tts_agents.server.speech_job import SpeechJob
 from tts_agents.server.streaming import start_stream
@@ -67,9 +68,9 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
     gate, observe = request.app.state.gate, synthesis_observer(request, stream)
     if body.stream_format == "sse":
         events = await start_stream(gate, _sse_events(audio, stream, body.input), observe)
-        return StreamingResponse(events, media_type="text/event-stream")
+        return guarded_stream(request, events, "text/event-stream")
     chunks = await start_stream(gate, audio, observe)
-    return StreamingResponse(chunks, media_type=stream.format.mime)
+    return guarded_stream(request, chunks, stream.format.mime)
 
 
 @router.get("/v1/audio/voices")

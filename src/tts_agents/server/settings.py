@@ -43,6 +43,7 @@ class ServerSettings:
     max_body_bytes: int = 64 * 1024
     max_input_chars: int = 4096
     max_break_seconds: float = 60.0  # total SSML <break> time per request
+    stream_send_timeout: float = 30.0  # a streaming client taking no bytes this long is dropped
     max_ws_message_bytes: int = 64 * 1024
     requests_per_minute_per_key: int = 600
     requests_per_minute_per_ip: int = 600

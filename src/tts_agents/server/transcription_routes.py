@@ -29,6 +29,7 @@ from starlette.formparsers import MultiPartParser
 
 from tts_agents.errors import TTSValidationError
 from tts_agents.server.auth import require_key
+from tts_agents.server.responses import guarded_stream
 from tts_agents.server.transcription_pool import TranscriptionPool
 from tts_agents.stt.render import (
     MEDIA_TYPES,
@@ -98,7 +99,7 @@ async def create_transcription(request: Request) -> Response:
         word_timestamps="word" in form.granularities,
     )
     if form.stream:
-        return await _stream(_pool(request), audio, options)
+        return await _stream(request, audio, options)
     result = await _pool(request).transcribe(audio, options)
     return _respond(result, form.response_format, form.granularities or ["segment"])
 
@@ -179,16 +180,16 @@ def _respond(result: Transcription, response_format: str, granularities: list[st
 
 
 async def _stream(
-    pool: TranscriptionPool, audio: bytes, options: TranscribeOptions
+    request: Request, audio: bytes, options: TranscribeOptions
 ) -> StreamingResponse:
     segments: asyncio.Queue[Segment] = asyncio.Queue()
-    work = asyncio.create_task(pool.transcribe(audio, options, segments.put_nowait))
+    work = asyncio.create_task(_pool(request).transcribe(audio, options, segments.put_nowait))
     first = asyncio.create_task(segments.get())
     await asyncio.wait({work, first}, return_when=asyncio.FIRST_COMPLETED)
     if work.done() and work.exception() is not None:
         first.cancel()
         work.result()  # raises: the error is answered as a plain 4xx/5xx
-    return StreamingResponse(_events(work, first, segments), media_type="text/event-stream")
+    return guarded_stream(request, _events(work, first, segments), "text/event-stream")
 
 
 async def _events(

@@ -1,0 +1,60 @@
+"""A client that stops reading cannot hold a synthesis slot (issue 13, item 1)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import httpx
+
+from tts_agents.server import ServerSettings, create_app
+from tts_agents.server.testing import running_server
+
+KEY = "test-key-stalled"
+LONG = "A long answer that nobody will ever read to the end. " * 75  # ~4,000 characters
+
+
+def _stalled_reader(url: str) -> socket.socket:
+    """Ask for minutes of PCM, read the status line, then read nothing more."""
+    host, port = url.removeprefix("http://").split(":")
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fill up fast
+    client.connect((host, int(port)))
+    body = json.dumps(
+        {"model": "tts-1", "voice": "alloy", "input": LONG, "response_format": "pcm"}
+    ).encode()
+    head = (
+        f"POST /v1/audio/speech HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    client.sendall(head + body)
+    assert client.recv(12).startswith(b"HTTP/1.1 200")
+    return client
+
+
+def test_a_stalled_reader_is_dropped_and_its_slot_freed() -> None:
+    settings = ServerSettings(
+        api_keys=(KEY,), engine="espeak", max_concurrent=1, max_queue=4, stream_send_timeout=2.0
+    )
+    with running_server(create_app(settings)) as url:
+        stalled = _stalled_reader(url)
+        try:
+            started = time.monotonic()
+            fresh = httpx.post(
+                url + "/v1/audio/speech",
+                headers={"Authorization": f"Bearer {KEY}"},
+                json={
+                    "model": "tts-1",
+                    "voice": "alloy",
+                    "input": "Hello.",
+                    "response_format": "wav",
+                },
+                timeout=30,
+            )
+            waited = time.monotonic() - started
+        finally:
+            stalled.close()
+        assert fresh.status_code == 200 and fresh.content.startswith(b"RIFF")
+        assert waited < 15  # the 2 s send timeout, not the stalled client, decided
