@@ -58,3 +58,33 @@ def test_a_stalled_reader_is_dropped_and_its_slot_freed() -> None:
             stalled.close()
         assert fresh.status_code == 200 and fresh.content.startswith(b"RIFF")
         assert waited < 15  # the 2 s send timeout, not the stalled client, decided
+
+
+def test_one_key_cannot_hold_every_slot() -> None:
+    settings = ServerSettings(
+        api_keys=(KEY, "other-key"),
+        engine="espeak",
+        max_concurrent=4,
+        max_streams_per_key=2,
+        stream_send_timeout=30.0,
+    )
+    with running_server(create_app(settings)) as url:
+        stalled = [_stalled_reader(url), _stalled_reader(url)]
+        try:
+            third = httpx.post(
+                url + "/v1/audio/speech",
+                headers={"Authorization": f"Bearer {KEY}"},
+                json={"model": "tts-1", "voice": "alloy", "input": "Hi.", "response_format": "wav"},
+            )
+            other = httpx.post(
+                url + "/v1/audio/speech",
+                headers={"Authorization": "Bearer other-key"},
+                json={"model": "tts-1", "voice": "alloy", "input": "Hi.", "response_format": "wav"},
+                timeout=30,
+            )
+        finally:
+            for client in stalled:
+                client.close()
+        assert third.status_code == 429 and third.json()["error"]["code"] == "too_many_streams"
+        assert "Retry-After" in third.headers
+        assert other.status_code == 200

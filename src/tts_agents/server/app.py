@@ -76,7 +76,10 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     app.state.limiter = RateLimiter()
     app.state.metrics = Metrics()
     app.state.gate = SynthesisGate(
-        settings.max_concurrent, settings.max_queue, settings.retry_after_seconds
+        settings.max_concurrent,
+        settings.max_queue,
+        settings.retry_after_seconds,
+        per_caller=settings.max_streams_per_key,
     )
     install_error_handlers(app)
     for module in (health, openai_routes, elevenlabs_routes, stream_input, catalog, metrics):

@@ -59,12 +59,14 @@ def authenticate(request: Request, *, cookie_needs_csrf: bool) -> str:
     client = request.client.host if request.client else "unknown"
     limiter.check(f"ip:{client}", settings.requests_per_minute_per_ip)
     if not settings.auth:
+        request.state.caller = None  # a loopback dev server: no per-key cap
         return ANONYMOUS
     key = presented_key(request)
     session = None if key else connection_session(request, csrf=cookie_needs_csrf)
     if session is not None:
         caller = f"session:{session.id}"
         limiter.check(caller, settings.requests_per_minute_per_key)
+        request.state.caller = caller
         return caller
     if key is None or not key_is_valid(key, settings.api_keys):
         raise ApiProblem(
@@ -76,4 +78,10 @@ def authenticate(request: Request, *, cookie_needs_csrf: bool) -> str:
     # Buckets are named by a digest, so raw keys are not kept in the limiter's table.
     bucket = hashlib.sha256(key.encode()).hexdigest()
     limiter.check(f"key:{bucket}", settings.requests_per_minute_per_key)
+    request.state.caller = key_id(key)
     return key
+
+
+def key_id(key: str) -> str:
+    """A key's stable, non-secret id (per-key caps and logs): a short digest."""
+    return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -65,7 +65,7 @@ async def convert(
     """Speak ``text`` with ``voice_id``; the audio streams as it is made."""
     stream, audio = _prepare(request, voice_id, body, output_format, words=False)
     observe = synthesis_observer(request, stream)
-    chunks = await start_stream(request.app.state.gate, audio, observe)
+    chunks = await start_stream(request.app.state.gate, audio, observe, request.state.caller)
     return guarded_stream(request, chunks, stream.format.mime)
 
 
@@ -79,7 +79,7 @@ async def convert_with_timestamps(
     """The whole audio as base64, with per-character start and end times."""
     stream, chunks = _prepare(request, voice_id, body, output_format, words=True)
     observe = synthesis_observer(request, stream)
-    audio = await collect(request.app.state.gate, chunks, observe)
+    audio = await collect(request.app.state.gate, chunks, observe, request.state.caller)
     timing = _alignment(stream, len(body.text))
     return {"audio_base64": base64.b64encode(audio).decode(), **_timing_fields(timing)}
 
@@ -95,7 +95,10 @@ async def stream_with_timestamps(
     stream, audio = _prepare(request, voice_id, body, output_format, words=True)
     observe = synthesis_observer(request, stream)
     lines = await start_stream(
-        request.app.state.gate, _timed_lines(audio, stream, len(body.text)), observe
+        request.app.state.gate,
+        _timed_lines(audio, stream, len(body.text)),
+        observe,
+        request.state.caller,
     )
     return guarded_stream(request, lines, "application/x-ndjson")
 

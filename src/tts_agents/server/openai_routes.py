@@ -67,9 +67,11 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
     audio = encoded_audio(request.app.state.pool, job, stream)
     gate, observe = request.app.state.gate, synthesis_observer(request, stream)
     if body.stream_format == "sse":
-        events = await start_stream(gate, _sse_events(audio, stream, body.input), observe)
+        events = await start_stream(
+            gate, _sse_events(audio, stream, body.input), observe, request.state.caller
+        )
         return guarded_stream(request, events, "text/event-stream")
-    chunks = await start_stream(gate, audio, observe)
+    chunks = await start_stream(gate, audio, observe, request.state.caller)
     return guarded_stream(request, chunks, stream.format.mime)
 
 

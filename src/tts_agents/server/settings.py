@@ -49,6 +49,7 @@ class ServerSettings:
     requests_per_minute_per_ip: int = 600
     max_concurrent: int = 4
     max_queue: int = 32
+    max_streams_per_key: int = 16  # syntheses one key may hold or wait for at once
     retry_after_seconds: int = 1
     synthesis_workers: int = 0
     max_upload_bytes: int = 25 * 1024 * 1024  # OpenAI's own limit

@@ -19,12 +19,15 @@ Done = Callable[[float], None]  # told the wall seconds the synthesis took
 
 
 async def start_stream(
-    gate: SynthesisGate, source: AsyncIterator[T], done: Done | None = None
+    gate: SynthesisGate,
+    source: AsyncIterator[T],
+    done: Done | None = None,
+    caller: str | None = None,
 ) -> AsyncIterator[T]:
     """Wait for a slot, produce the first item, and return an iterator over all of them."""
     stack = AsyncExitStack()
     try:
-        await stack.enter_async_context(gate.slot())
+        await stack.enter_async_context(gate.slot(caller))
         if done is not None:
             started = time.perf_counter()
             stack.callback(lambda: done(time.perf_counter() - started))
@@ -49,10 +52,13 @@ async def _rest(
 
 
 async def collect(
-    gate: SynthesisGate, source: AsyncIterator[bytes], done: Done | None = None
+    gate: SynthesisGate,
+    source: AsyncIterator[bytes],
+    done: Done | None = None,
+    caller: str | None = None,
 ) -> bytes:
     """All of ``source``'s bytes, produced while holding a slot."""
-    async with gate.slot(), aclosing(source) as chunks:
+    async with gate.slot(caller), aclosing(source) as chunks:
         started = time.perf_counter()
         audio = b"".join([chunk async for chunk in chunks])
     if done is not None:
