@@ -215,6 +215,7 @@ async def bench_server(clients: int, workers: int, threads: int) -> None:
     os.environ["TTS_AGENTS_ONNX_THREADS"] = str(threads)  # the server and its workers read it
     settings = ServerSettings(
         api_keys=(KEY,), synthesis_workers=workers, max_concurrent=64, max_queue=256,
+        max_streams_per_key=64,  # the simulated clients share one key
         requests_per_minute_per_key=100_000, requests_per_minute_per_ip=100_000,
     )  # fmt: skip
     with server_process(settings) as url:

@@ -136,6 +136,7 @@ def main() -> None:
         api_keys=(KEY,),
         max_concurrent=args.clients,
         max_queue=args.clients,
+        max_streams_per_key=args.clients,  # every simulated client shares the bench's one key
         requests_per_minute_per_key=10**9,
         requests_per_minute_per_ip=10**9,
         synthesis_workers=args.workers,
