@@ -17,7 +17,7 @@ from tts_agents.server.errors import ApiProblem
 from tts_agents.server.settings import ServerSettings
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
-_ANY = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names of "every interface", compared
+_ANY = frozenset({"0.0.0.0", "::", ""})  # nosec B104 - compared against, never bound
 
 
 def check_public_url(url: str) -> str:
