@@ -55,7 +55,11 @@ def answered(pattern: str = FORMATS.pattern) -> str:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     agent_file = tmp_path_factory.mktemp("agents") / "open.yaml"
     agent_file.write_text(PUBLIC_AGENT)
-    settings = ServerSettings(api_keys=(KEY,), agents=load_agents([str(agent_file)]))
+    settings = ServerSettings(
+        api_keys=(KEY,),
+        agents=load_agents([str(agent_file)]),
+        allowed_hosts=("agents.test",),  # the insecure-context test's host name
+    )
     app = create_app(settings)
     with running_server(app, startup_timeout=120) as url:
         yield url, app
