@@ -25,10 +25,10 @@ from pathlib import Path
 from tts_agents import TTSAgent, TTSConfig
 from tts_agents.agent.config import default_agent_path, domain_sentences, load_agent
 from tts_agents.audio.decode import pcm16_to_float
+from tts_agents.engines import model_store
 from tts_agents.stt import build_recognizer_factory
 from tts_agents.stt.whisper_model import load_whisper
 from tts_agents.stt.words import word_errors
-from tts_agents.weights import ModelStore
 
 QUESTIONS = Path(__file__).with_name("data") / "stt_questions.txt"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
@@ -88,8 +88,7 @@ def main() -> None:
     questions = [q.strip() for q in lines if q.strip() and not q.startswith("#")]
     agent = load_agent(default_agent_path())
     sentences = list(domain_sentences(agent))
-    config = TTSConfig()
-    model = load_whisper("base", ModelStore(config.models_dir, mirror=config.models_mirror))
+    model = load_whisper("base", model_store(TTSConfig()))
     words = glossary(sentences)
     examples = " ".join(agent.examples)[:600]
     voices = [("espeak", "echo"), ("kokoro", "af_heart")]

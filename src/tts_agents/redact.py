@@ -69,8 +69,6 @@ def _replacement(match: re.Match[str]) -> str:
 class RedactingFilter(logging.Filter):
     """Rewrite each record so its message, exception and stack hold no secrets."""
 
-    _formatter = logging.Formatter()
-
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact ``record`` in place; never drops a record."""
         try:
@@ -78,13 +76,21 @@ class RedactingFilter(logging.Filter):
         except Exception:  # a malformed record: keep only its template
             message = str(record.msg)
         record.msg, record.args = redact(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self._formatter.formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+        redact_traces(record)
         return True
+
+
+_TRACE_FORMATTER = logging.Formatter()
+
+
+def redact_traces(record: logging.LogRecord) -> None:
+    """Redact a record's exception text and stack in place (formatting the exception now)."""
+    if record.exc_info and not record.exc_text:
+        record.exc_text = _TRACE_FORMATTER.formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
 
 
 _FILTER = RedactingFilter()
@@ -124,5 +130,6 @@ __all__ = [
     "get_logger",
     "install",
     "redact",
+    "redact_traces",
     "register_secret",
 ]

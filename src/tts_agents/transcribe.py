@@ -15,10 +15,10 @@ from pathlib import Path
 
 from tts_agents.audio.decode import decode_audio
 from tts_agents.config import TTSConfig
+from tts_agents.engines import model_store
 from tts_agents.errors import TTSFileError
 from tts_agents.stt.transcription import Segment, TranscribeOptions, Transcription, Word
 from tts_agents.stt.whisper_model import load_whisper
-from tts_agents.weights import ModelStore
 
 
 def transcribe_blocking(
@@ -32,8 +32,9 @@ def transcribe_blocking(
     """Decode ``audio`` and transcribe it on this thread (workers and the CLI call this)."""
     from tts_agents.stt.transcription import transcribe_samples
 
-    store = ModelStore(config.models_dir, mirror=config.models_mirror)
-    model = load_whisper(options.model, store, device=config.device, threads=config.onnx_threads)
+    model = load_whisper(
+        options.model, model_store(config), device=config.device, threads=config.onnx_threads
+    )
     samples = decode_audio(audio, max_seconds=max_seconds)
     return transcribe_samples(model, samples, options, on_segment=on_segment)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from tts_agents.redact import redact, register_secret
+from tts_agents.redact import redact, redact_traces, register_secret
 
 UVICORN_LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "asyncio", "fastapi")
 
@@ -22,8 +22,6 @@ class ArgumentRedactingFilter(logging.Filter):
     An exception's text may quote what a client sent, a key included.
     """
 
-    _formatter = logging.Formatter()
-
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's string arguments and exception text; never drops it."""
         if isinstance(record.args, tuple):
@@ -32,12 +30,7 @@ class ArgumentRedactingFilter(logging.Filter):
             )
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self._formatter.formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+        redact_traces(record)
         return True
 
 

@@ -15,8 +15,8 @@ from fastapi import Request
 from tts_agents.errors import TTSConfigError
 from tts_agents.server.errors import ApiProblem
 from tts_agents.server.settings import ServerSettings
+from tts_agents.urls import is_loopback_host
 
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 _ANY = frozenset({"0.0.0.0", "::", ""})  # nosec B104 - compared against, never bound
 
 
@@ -34,10 +34,10 @@ def public_base(request: Request) -> str:
     if settings.public_url:
         return settings.public_url
     host = (request.url.hostname or "").lower()
-    trusted = set(LOOPBACK_NAMES) | set(settings.allowed_hosts)
+    trusted = set(settings.allowed_hosts)
     if settings.bind_host and settings.bind_host not in _ANY:
         trusted.add(settings.bind_host.lower())
-    if host not in trusted:
+    if not (is_loopback_host(host) or host in trusted):
         raise ApiProblem(
             400,
             "the Host header names no address of this server; set --public-url or "

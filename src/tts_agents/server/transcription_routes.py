@@ -39,7 +39,6 @@ from tts_agents.stt.render import (
     render,
 )
 from tts_agents.stt.transcription import Segment, TranscribeOptions, Transcription
-from tts_agents.stt.whisper_model import model_name
 
 # Uploaded audio stays in memory up to the upload limit instead of spilling to a temporary
 # file: audio touches the disk only where a user consented to keep it.
@@ -92,7 +91,7 @@ async def create_transcription(request: Request) -> Response:
     if form.granularities and form.response_format != "verbose_json":
         raise TTSValidationError("timestamp_granularities", "needs response_format verbose_json")
     options = TranscribeOptions(
-        model=model_name(form.model),
+        model=form.model,
         language=form.language or None,
         prompt=form.prompt,
         temperature=form.temperature,
@@ -109,7 +108,7 @@ async def create_translation(request: Request) -> Response:
     """Translate the speech of an upload into English text."""
     form, audio = await _upload(request, TranscriptionForm)
     options = TranscribeOptions(
-        model=model_name(form.model),
+        model=form.model,
         prompt=form.prompt,
         temperature=form.temperature,
         task="translate",
@@ -124,10 +123,9 @@ async def create_translation(request: Request) -> Response:
 async def speech_to_text(request: Request) -> JSONResponse:
     """ElevenLabs' speech to text: the transcript and its words, each timed."""
     form, audio = await _upload(request, SpeechToTextForm, urls_instead=True)
-    model = model_name(None if form.model_id in _SCRIBE else form.model_id)
     words = form.timestamps_granularity != "none"
     options = TranscribeOptions(
-        model=model,
+        model=None if form.model_id in _SCRIBE else form.model_id,
         language=from_iso3(form.language_code) if form.language_code else None,
         prompt=", ".join(form.keyterms)[:1000] or None,
         temperature=min(form.temperature or 0.0, 1.0),
@@ -163,9 +161,7 @@ async def _upload(
         if not isinstance(upload, StarletteUpload):
             raise TTSValidationError("file", "is required")
         audio = await upload.read()
-    if not audio:
-        raise TTSValidationError("file", "is empty")
-    return form, audio
+    return form, audio  # empty or undecodable audio is refused where it is decoded
 
 
 def _pool(request: Request) -> TranscriptionPool:

@@ -8,11 +8,11 @@ CUDA build of CTranslate2 and a GPU) runs float16 on the GPU instead, untested h
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any, Literal
 
+from tts_agents.engines.onnx import default_threads
 from tts_agents.errors import MissingExtraError, TTSConfigError, TTSValidationError
 from tts_agents.weights import ModelStore, get_spec
 
@@ -65,7 +65,7 @@ def load_whisper(
         raise MissingExtraError("speech-to-text with Whisper", "whisper") from exc
     directory = store.require(get_spec(MODELS[model_name(name)]))
     where = _device(device)
-    threads = threads or max(1, min(os.cpu_count() or 1, 4))
+    threads = threads or default_threads()
     key = (directory, where, threads)
     with _lock:
         if key not in _models:

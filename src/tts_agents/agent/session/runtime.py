@@ -18,10 +18,10 @@ from tts_agents.agent.config import AgentConfig, domain_sentences
 from tts_agents.agent.protocol import SAMPLE_RATE
 from tts_agents.agent.session.turn_rules import BargeInPolicy
 from tts_agents.config import TTSConfig
+from tts_agents.engines import model_store
 from tts_agents.speech import TTSAgent
 from tts_agents.stt import RecognizerFactory, build_recognizer_factory
 from tts_agents.synthesis import SpeechStream
-from tts_agents.weights import ModelStore
 
 
 @dataclass
@@ -81,7 +81,7 @@ async def build_runtime(
         api_key=api_key,
         cache_dir=stt_cache_dir,
         language=config.language,
-        store=ModelStore(tts_config.models_dir, mirror=tts_config.models_mirror),
+        store=model_store(tts_config),
     )
     tts = TTSAgent(tts_config)
     # Load it now: a bad engine fails at start, and a neural model is warm for the first answer.
