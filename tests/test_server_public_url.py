@@ -54,3 +54,11 @@ def test_allowed_hosts_and_the_public_url_are_used() -> None:
 def test_public_url_must_be_an_address(bad: str) -> None:
     with pytest.raises(TTSConfigError, match="--public-url"):
         check_public_url(bad)
+
+
+def test_serve_refuses_a_bad_public_url_before_announcing_a_key() -> None:
+    from tests.conftest import run_cli
+
+    done = run_cli("serve", "--public-url", "tts.example", "--port", "0")
+    assert done.returncode == 2 and done.stderr.count(b"\n") == 1, done.stderr
+    assert b"--public-url must look like" in done.stderr and b"generated" not in done.stderr

@@ -62,6 +62,7 @@ def build_settings(
         workers = min(os.cpu_count() or 1, 4) if engine in (None, *LOCAL_ENGINES) else 0
     pooled = {"max_concurrent": 64, "max_queue": 256} if workers else {}
     agents = load_agents(agent_files)
+    base_url = check_public_url(public_url) if public_url else None
     if auth and not keys:  # last: a server that will not start announces no key
         key = generate_key()
         announce_key(key)
@@ -69,7 +70,7 @@ def build_settings(
     return ServerSettings(
         synthesis_workers=workers,
         transcription_workers=stt_workers,
-        public_url=check_public_url(public_url) if public_url else None,
+        public_url=base_url,
         allowed_hosts=tuple(name.lower() for name in allowed_hosts),
         bind_host=host,
         **pooled,
