@@ -12,11 +12,12 @@ import pytest
 from tts_agents.errors import TTSConfigError, UnsupportedFormatError
 from tts_agents.server.auth import key_is_valid
 from tts_agents.server.errors import ApiProblem
-from tts_agents.server.limits import RateLimiter, SynthesisGate
+from tts_agents.server.limits import RateLimiter
 from tts_agents.server.output_formats import parse_output_format
 from tts_agents.server.run import build_settings
 from tts_agents.server.settings import check_no_auth, keys_from_environment
 from tts_agents.server.streaming import start_stream
+from tts_agents.server.synthesis_gate import SynthesisGate
 
 
 def test_key_is_valid() -> None:

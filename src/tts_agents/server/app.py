@@ -24,10 +24,11 @@ from tts_agents.server import (
 from tts_agents.server.access_log import protect_access_logs
 from tts_agents.server.errors import install_error_handlers
 from tts_agents.server.headers import SecurityHeadersMiddleware
-from tts_agents.server.limits import BodyLimitMiddleware, RateLimiter, SynthesisGate
+from tts_agents.server.limits import BodyLimitMiddleware, RateLimiter
 from tts_agents.server.loopback_guard import LoopbackGuardMiddleware
 from tts_agents.server.metrics import Metrics, MetricsMiddleware
 from tts_agents.server.settings import ServerSettings
+from tts_agents.server.synthesis_gate import SynthesisGate
 from tts_agents.server.synthesis_pool import SynthesisPool
 from tts_agents.server.transcription_pool import TranscriptionPool
 from tts_agents.speech import TTSAgent

@@ -45,6 +45,19 @@ class ServerSettings:
     max_break_seconds: float = 60.0  # total SSML <break> time per request
     stream_send_timeout: float = 30.0  # a streaming client taking no bytes this long is dropped
     max_ws_message_bytes: int = 64 * 1024
+    # Connections (see server.connections): a request's headers must arrive within
+    # ``header_timeout`` and a WebSocket must authenticate within ``ws_auth_timeout``; one
+    # client address may hold ``max_connections_per_ip`` connections, the process
+    # ``max_connections`` (None: below its file limit). Client addresses come from
+    # X-Forwarded-For only for peers in ``forwarded_allow_ips``.
+    header_timeout: float = 10.0
+    ws_auth_timeout: float = 10.0
+    max_connections_per_ip: int = 64
+    max_connections: int | None = None
+    forwarded_allow_ips: tuple[str, ...] = ()
+    # Shared state for replicas (rate limits, single-use tokens, browser sessions); None
+    # keeps it in this process.
+    redis_url: str | None = None
     requests_per_minute_per_key: int = 600
     requests_per_minute_per_ip: int = 600
     max_concurrent: int = 4

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, aclosing
 from typing import TypeVar
 
-from tts_agents.server.limits import SynthesisGate
+from tts_agents.server.synthesis_gate import SynthesisGate
 
 T = TypeVar("T")
 Done = Callable[[float], None]  # told the wall seconds the synthesis took

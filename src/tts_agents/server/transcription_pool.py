@@ -31,7 +31,7 @@ from tts_agents.errors import (
     TTSUnavailableError,
     TTSValidationError,
 )
-from tts_agents.server.limits import SynthesisGate
+from tts_agents.server.synthesis_gate import SynthesisGate
 from tts_agents.stt.transcription import Segment, TranscribeOptions, Transcription
 from tts_agents.transcribe import transcribe_blocking
 
