@@ -15,7 +15,7 @@ KEY = "test-key-stalled"
 LONG = "A long answer that nobody will ever read to the end. " * 75  # ~4,000 characters
 
 
-def _stalled_reader(url: str) -> socket.socket:
+def _stalled_reader(url: str, key: str = KEY) -> socket.socket:
     """Ask for minutes of PCM, read the status line, then read nothing more."""
     host, port = url.removeprefix("http://").split(":")
     client = socket.socket()
@@ -26,7 +26,7 @@ def _stalled_reader(url: str) -> socket.socket:
     ).encode()
     head = (
         f"POST /v1/audio/speech HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
     client.sendall(head + body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -22,6 +23,8 @@ from tts_agents.server import (
     web_routes,
 )
 from tts_agents.server.access_log import protect_access_logs
+from tts_agents.server.connections import create_guard, quiet_loop_errors
+from tts_agents.server.disconnects import CancelOnDisconnect
 from tts_agents.server.errors import install_error_handlers
 from tts_agents.server.headers import SecurityHeadersMiddleware
 from tts_agents.server.limits import BodyLimitMiddleware, RateLimiter
@@ -48,6 +51,7 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         protect_access_logs(settings.api_keys)  # uvicorn has configured logging by now
+        quiet_loop_errors(asyncio.get_running_loop())
         async with AsyncExitStack() as stack:
             if agent is None:
                 # Clients name voices; they must not make the server load files of its disk.
@@ -74,6 +78,7 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.connections = create_guard(settings)  # uvicorn's protocols use it (run.py)
     app.state.limiter = RateLimiter()
     app.state.metrics = Metrics()
     app.state.gate = SynthesisGate(
@@ -89,6 +94,7 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     for module in (signed_urls, convai_routes):  # voice agents; convai builds them at start
         app.include_router(module.router)
     web_routes.install(app)
+    app.add_middleware(CancelOnDisconnect)  # innermost: it sees the body the app reads
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

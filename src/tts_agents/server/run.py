@@ -12,6 +12,7 @@ import uvicorn
 from tts_agents.engines import LOCAL_ENGINES
 from tts_agents.errors import TTSConfigError
 from tts_agents.server.app import create_app
+from tts_agents.server.connections import uvicorn_options
 from tts_agents.server.public_url import check_public_url
 from tts_agents.server.settings import (
     CONVERSATION_SECRET_ENV,
@@ -124,6 +125,7 @@ def serve(
         server_header=False,
         ws_max_size=settings.max_ws_message_bytes,
         log_level="info",
+        **uvicorn_options(app.state.connections),
     )
 
 

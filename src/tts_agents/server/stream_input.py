@@ -96,7 +96,9 @@ class _Session:
         client = self.websocket.client.host if self.websocket.client else "unknown"
         limiter = self.websocket.app.state.limiter
         limiter.check(f"ip:{client}", self.settings.requests_per_minute_per_ip)
-        first = await self._receive()
+        # The key may come in the first message: it must come soon, on a socket nobody knows.
+        deadline = self.settings.ws_auth_timeout if self.settings.auth else self.timeout
+        first = await self._receive(min(deadline, self.timeout))
         self._authorize(first)  # nothing about voices or formats is told before this
         self.output: OutputFormat = parse_output_format(
             self.websocket.query_params.get("output_format")
@@ -162,13 +164,13 @@ class _Session:
                 )
             self.speed = float(speed)
 
-    async def _receive(self) -> dict[str, Any]:
+    async def _receive(self, timeout: float | None = None) -> dict[str, Any]:
+        timeout = timeout or self.timeout
         try:
-            frame = await asyncio.wait_for(self.websocket.receive(), self.timeout)
+            frame = await asyncio.wait_for(self.websocket.receive(), timeout)
         except asyncio.TimeoutError:
-            raise StreamInputError(
-                f"no input for {self.timeout:g} s", "input_timeout_exceeded"
-            ) from None
+            message = f"no input for {timeout:g} s"
+            raise StreamInputError(message, "input_timeout_exceeded") from None
         if frame["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(frame.get("code", 1000))
         raw = frame.get("text")

@@ -21,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from tts_agents.errors import MissingExtraError, TTSUnavailableError
+from tts_agents.server.connections import uvicorn_options
 
 
 @contextmanager
@@ -30,6 +31,9 @@ def running_server(app: Any, *, startup_timeout: float = 30.0, **options: Any) -
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     options.setdefault("log_level", "warning")
+    guard = getattr(getattr(app, "state", None), "connections", None)
+    if guard is not None:  # the server's own connection limits, as `serve` runs it
+        options = {**uvicorn_options(guard), **options}
     config = uvicorn.Config(app, host="127.0.0.1", port=port, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="tts-agents-server", daemon=True)
