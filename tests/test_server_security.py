@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
 from fastapi.routing import APIRoute
 from openai import OpenAI
+from prometheus_client.parser import text_string_to_metric_families
 
 from tts_agents.server import ServerSettings, create_app
 from tts_agents.server.testing import running_server
@@ -205,15 +210,62 @@ def test_metrics_count_requests_ttfb_rejections_and_real_time_factor() -> None:
         assert httpx.get(base + "/v1/voices").status_code == 401
         assert httpx.get(base + "/v1/text-to-speech/some-voice-id").status_code == 405
         text = httpx.get(base + "/metrics", headers=headers).text
-    samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
-    speech = 'tts_agents_requests_total{route="/v1/audio/speech",method="POST",status="200"}'
-    assert samples[speech] == "1"
-    assert samples['tts_agents_rejections_total{status="401"}'] == "1"
-    assert int(samples["tts_agents_ttfb_seconds_count"]) == 3
-    assert samples['tts_agents_ttfb_seconds_bucket{le="+Inf"}'] == "3"
-    assert samples["tts_agents_queue_depth"] == "0"
-    assert float(samples["tts_agents_real_time_factor"]) > 0
+    samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+    def value(name: str, **labels: str) -> float:
+        return samples[(name, frozenset(labels.items()))]
+
+    speech = {"route": "/v1/audio/speech", "method": "POST", "status": "200"}
+    assert value("tts_agents_requests_total", **speech) == 1
+    assert value("tts_agents_rejections_total", status="401") == 1
+    assert value("tts_agents_ttfb_seconds_count") == 3
+    assert value("tts_agents_ttfb_seconds_bucket", le="+Inf") == 3
+    assert value("tts_agents_queue_depth") == 0
+    assert value("tts_agents_real_time_factor") > 0
+    assert value("tts_agents_audio_seconds_total") > 0
     assert "some-voice-id" not in text  # route templates only
+
+
+def test_metrics_add_up_processes_in_multiprocess_mode(tmp_path: Path) -> None:
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    metrics = "from tts_agents.server.metrics import Metrics; metrics = Metrics(); "
+    record = metrics + "metrics.observe_request('/v1/models', 'GET', 429, 0.01)"
+    for _ in range(2):  # two server processes, one after the other
+        subprocess.run([sys.executable, "-c", record], env=env, check=True)  # noqa: S603
+    show = metrics + "import sys; sys.stdout.buffer.write(metrics.render())"
+    shown = subprocess.run(  # noqa: S603 - fixed interpreter and script
+        [sys.executable, "-c", show], env=env, check=True, capture_output=True
+    )
+    text = shown.stdout.decode()
+    assert 'tts_agents_rejections_total{status="429"} 2.0' in text
+
+
+def test_speech_costs_characters_and_breaks_up_front_and_audio_after() -> None:
+    pauses = '<speak>One <break time="10s"/> two <break time="10s"/> three.</speak>'
+    budget = len(pauses) + 20 + 12  # the request costs its characters plus 20 s of breaks
+    settings = ServerSettings(api_keys=(KEY,), cost_per_minute_per_key=budget)
+    headers = {"xi-api-key": KEY}
+    with running_server(create_app(settings)) as base:
+        eleven = base + "/v1/text-to-speech/alloy"
+        assert httpx.post(eleven, headers=headers, json={"text": pauses}).status_code == 200
+        refused = httpx.post(eleven, headers=headers, json={"text": "Fifteen chars.."})
+        assert refused.status_code == 429  # 12 left; without the breaks there would be 32
+        assert refused.json()["detail"]["code"] == "rate_limit_exceeded"
+        assert 1 <= int(refused.headers["retry-after"]) <= 120
+        assert httpx.post(eleven, headers=headers, json={"text": "Ten chars."}).status_code == 200
+        assert httpx.get(base + "/v1/models", headers=headers).status_code == 200
+    settings = ServerSettings(api_keys=(KEY,), audio_seconds_per_minute_per_key=1)
+    with running_server(create_app(settings)) as base:
+        client = OpenAI(base_url=base + "/v1", api_key=KEY, max_retries=0)
+        speech = {**SPEECH, "input": "A sentence that takes a few seconds to say aloud."}
+        assert len(client.audio.speech.create(**speech).content) > 0  # allowed, then counted
+        with pytest.raises(openai.RateLimitError):
+            client.audio.speech.create(**SPEECH)
+        assert client.models.list()  # only speech is over budget
 
 
 def test_an_open_server_answers_only_its_own_machine() -> None:

@@ -12,10 +12,10 @@ import pytest
 from tts_agents.errors import TTSConfigError, UnsupportedFormatError
 from tts_agents.server.auth import key_is_valid
 from tts_agents.server.errors import ApiProblem
-from tts_agents.server.limits import RateLimiter
+from tts_agents.server.limits import RateLimiter, seconds_until_room
 from tts_agents.server.output_formats import parse_output_format
 from tts_agents.server.run import build_settings
-from tts_agents.server.settings import check_no_auth, keys_from_environment
+from tts_agents.server.settings import ServerSettings, check_no_auth, keys_from_environment
 from tts_agents.server.streaming import start_stream
 from tts_agents.server.synthesis_gate import SynthesisGate
 
@@ -80,6 +80,27 @@ def test_bad_cors_origin_refused(origin: str) -> None:
         )
 
 
+def test_serve_settings_take_redis_and_key_budgets() -> None:
+    def settings(**options: object) -> ServerSettings:
+        return build_settings(
+            host="127.0.0.1",
+            engine=None,
+            cors_origins=[],
+            tls=False,
+            auth=False,
+            keys_file=None,
+            announce_key=print,
+            **options,  # type: ignore[arg-type]
+        )
+
+    chosen = settings(redis_url="redis://127.0.0.1:6379/0", cost_per_minute_per_key=50)
+    assert (chosen.redis_url, chosen.cost_per_minute_per_key) == ("redis://127.0.0.1:6379/0", 50)
+    assert chosen.requests_per_minute_per_key == ServerSettings().requests_per_minute_per_key
+    with pytest.raises(TTSConfigError, match="Redis URL") as refused:
+        settings(redis_url="http://user:secret@cache:6379")
+    assert "secret" not in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("value", "name", "codec", "rate", "bit_rate"),
     [
@@ -114,18 +135,48 @@ def test_parse_output_format_rejects(value: str) -> None:
     assert caught.value.field == "output_format"
 
 
-def test_rate_limiter_refills() -> None:
-    now = [0.0]
-    limiter = RateLimiter(clock=lambda: now[0])
+def test_rate_limiter_keeps_a_budget_per_name() -> None:
+    limiter = RateLimiter()
     for _ in range(3):
         limiter.check("a", 3)
     with pytest.raises(ApiProblem) as caught:
         limiter.check("a", 3)
     assert caught.value.status == 429
-    assert caught.value.headers["Retry-After"] == "20"
-    limiter.check("b", 3)  # buckets are separate
-    now[0] = 20.0
-    limiter.check("a", 3)
+    assert 1 <= int(caught.value.headers["Retry-After"]) <= 60
+    limiter.check("b", 3)  # budgets are separate
+
+
+def test_rate_limiter_charges_costs_up_front_and_after() -> None:
+    limiter = RateLimiter()
+    limiter.check("cost", 10, cost=4)
+    limiter.check("cost", 10, cost=4)
+    with pytest.raises(ApiProblem):
+        limiter.check("cost", 10, cost=4)
+    limiter.check("cost", 10, cost=2)  # what is left still buys a smaller request
+    limiter.check("big", 10, cost=50)  # more than the budget takes all of it, once
+    with pytest.raises(ApiProblem):
+        limiter.check("big", 10)
+    limiter.spend("audio", 5, 3)
+    limiter.check_room("audio", 5)
+    limiter.spend("audio", 5, 30)  # counted after the fact: never refused, never past the budget
+    with pytest.raises(ApiProblem) as caught:
+        limiter.check_room("audio", 5)
+    assert caught.value.headers["Retry-After"]
+
+
+@pytest.mark.parametrize(
+    ("counts", "limit", "cost", "wait"),
+    [
+        ((0, 0.0, 3, 90.0), 3, 1, 30.0),  # spent 30 s into a window: wait for its end
+        ((6, 45.0, 2, 105.0), 6, 1, 5.0),  # the previous window fades: 6 * 40/60 + 2 < 7
+        ((6, 30.0, 0, 90.0), 6, 1, 0.0),  # room already
+        ((0, 0.0, 4, 120.0), 10, 8, 75.0),  # 4 spent, 8 wanted: the 4 must fade to 2
+    ],
+)
+def test_seconds_until_room(
+    counts: tuple[int, float, int, float], limit: int, cost: int, wait: float
+) -> None:
+    assert seconds_until_room(counts, 60, limit, cost) == pytest.approx(wait)
 
 
 async def test_gate_refuses_when_queue_full() -> None:

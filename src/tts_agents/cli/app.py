@@ -388,6 +388,24 @@ def serve(
             help="Voice agent YAML file (repeatable); the help-desk agent is always served."
         ),
     ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="TTS_AGENTS_REDIS_URL",
+            help="Redis (redis://host:port/db) where replicas share rate limits, single-use"
+            " tokens and browser sessions; prefer the variable for a URL with a password.",
+        ),
+    ] = None,
+    key_requests_per_minute: Annotated[
+        int | None, typer.Option(min=1, help="Requests one API key may make a minute.")
+    ] = None,
+    key_characters_per_minute: Annotated[
+        int | None,
+        typer.Option(min=1, help="Characters plus SSML break seconds one key may speak a minute."),
+    ] = None,
+    key_audio_seconds_per_minute: Annotated[
+        int | None, typer.Option(min=1, help="Seconds of audio one key may have made a minute.")
+    ] = None,
     device: DeviceOpt = None,
     model_variant: VariantOpt = None,
 ) -> None:
@@ -422,6 +440,10 @@ def serve(
             f"no API key configured; generated one for this run: {key}"
         ),
         agent_files=agent or [],
+        redis_url=redis_url,
+        requests_per_minute_per_key=key_requests_per_minute,
+        cost_per_minute_per_key=key_characters_per_minute,
+        audio_seconds_per_minute_per_key=key_audio_seconds_per_minute,
     )
     run_server(
         settings,

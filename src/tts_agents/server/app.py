@@ -31,6 +31,7 @@ from tts_agents.server.limits import BodyLimitMiddleware, RateLimiter
 from tts_agents.server.loopback_guard import LoopbackGuardMiddleware
 from tts_agents.server.metrics import Metrics, MetricsMiddleware
 from tts_agents.server.settings import ServerSettings
+from tts_agents.server.shared_state import open_shared_state
 from tts_agents.server.synthesis_gate import SynthesisGate
 from tts_agents.server.synthesis_pool import SynthesisPool
 from tts_agents.server.transcription_pool import TranscriptionPool
@@ -79,8 +80,9 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     )
     app.state.settings = settings
     app.state.connections = create_guard(settings)  # uvicorn's protocols use it (run.py)
-    app.state.limiter = RateLimiter()
-    app.state.metrics = Metrics()
+    app.state.shared_state = open_shared_state(settings.redis_url)
+    app.state.limiter = RateLimiter.sharing(app.state.shared_state)
+    app.state.metrics = Metrics(queue_depth=lambda: app.state.gate.waiting)
     app.state.gate = SynthesisGate(
         settings.max_concurrent,
         settings.max_queue,

@@ -75,13 +75,13 @@ def authenticate(request: Request, *, cookie_needs_csrf: bool) -> str:
             code="invalid_api_key",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    # Buckets are named by a digest, so raw keys are not kept in the limiter's table.
-    bucket = hashlib.sha256(key.encode()).hexdigest()
-    limiter.check(f"key:{bucket}", settings.requests_per_minute_per_key)
-    request.state.caller = key_id(key)
+    # Budgets are named by the key's id, so raw keys never reach the limiter's storage.
+    caller = key_id(key)
+    limiter.check(caller, settings.requests_per_minute_per_key)
+    request.state.caller = caller
     return key
 
 
 def key_id(key: str) -> str:
-    """A key's stable, non-secret id (per-key caps and logs): a short digest."""
+    """A key's stable, non-secret id (per-key caps, rate-limit budgets, logs): a short digest."""
     return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -4,6 +4,10 @@ The API key never reaches a browser. ``tts-agents serve`` prints a URL carrying 
 login token (as notebook servers do); the page trades it for a session cookie that is
 ``HttpOnly`` (scripts cannot read it), ``SameSite=Strict`` (other sites cannot send it),
 ``Secure`` under TLS, and signed with HMAC-SHA256 so the server keeps no session table.
+Unused login tokens, signed-out sessions and the signing secret are kept in the shared
+state (:mod:`tts_agents.server.shared_state`): this process by default, so sessions end
+when it restarts; Redis when configured, so a link works once on whichever replica it
+reaches and a session works on all of them.
 
 Cookies ride along with every request, so a cookie alone is not proof that the page made
 the call. API calls made with the cookie must also carry the session's CSRF token in the
@@ -19,11 +23,12 @@ import hmac
 import json
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
+
+from tts_agents.server.shared_state import MemoryStore, SharedState
 
 SESSION_COOKIE = "tts_agents_session"
 CSRF_HEADER = "x-tts-agents-csrf"
@@ -46,9 +51,9 @@ class BrowserSession:
 class BrowserAuth:
     """Issues login tokens and sessions, and checks them.
 
-    ``secret`` signs the cookies; a fresh random one (the default) means sessions end when
-    the server restarts. Sessions last ``ttl`` seconds from their last renewal, and never
-    beyond ``max_age`` seconds from the login.
+    ``secret`` signs the cookies; without one, the store's (random: with the default store,
+    sessions end when the server restarts). Sessions last ``ttl`` seconds from their last
+    renewal, and never beyond ``max_age`` seconds from the login.
     """
 
     def __init__(
@@ -58,29 +63,28 @@ class BrowserAuth:
         ttl: float = SESSION_TTL_SECONDS,
         max_age: float = SESSION_MAX_SECONDS,
         clock: Callable[[], float] = time.time,
+        store: SharedState | None = None,
     ) -> None:
-        self._secret = secret or secrets.token_bytes(32)
+        self._secret = secret
         self._ttl = float(int(ttl))
         self._max_age = float(int(max_age))
         self._clock = clock
-        # Digests of unused login tokens -> when issued (oldest dropped first); the tokens
-        # themselves are not kept.
-        self._logins: OrderedDict[str, float] = OrderedDict()
-        # Sessions signed out before their expiry: id -> expiry.
-        self._revoked: dict[str, float] = {}
+        self._store = store or MemoryStore(clock=clock)
 
     def issue_login_token(self) -> str:
-        """A fresh token that can be redeemed once for a session."""
+        """A fresh token that can be redeemed once for a session.
+
+        Only its digest is kept, and only the newest :data:`MAX_PENDING_LOGINS` of them.
+        """
         token = secrets.token_urlsafe(24)
-        self._logins[_digest(token)] = self._clock()
-        while len(self._logins) > MAX_PENDING_LOGINS:
-            self._logins.popitem(last=False)
+        self._store.add_member(
+            "logins", _digest(token), ttl=LOGIN_TTL_SECONDS, keep=MAX_PENDING_LOGINS
+        )
         return token
 
     def redeem_login_token(self, token: str) -> BrowserSession | None:
         """A new session for a valid, unused ``token``; ``None`` otherwise."""
-        issued = self._logins.pop(_digest(token), None)
-        if issued is None or self._clock() - issued > LOGIN_TTL_SECONDS:
+        if not self._store.take_member("logins", _digest(token)):
             return None
         now = self._now()
         return BrowserSession(secrets.token_urlsafe(16), now, now + self._ttl)
@@ -92,10 +96,10 @@ class BrowserAuth:
 
     def revoke(self, session: BrowserSession) -> None:
         """Sign ``session`` out: its cookie stops working before it expires."""
-        now = self._clock()
-        self._revoked = {sid: exp for sid, exp in self._revoked.items() if exp > now}
         # Renewed cookies of this session expire no later than its cap.
-        self._revoked[session.id] = session.issued + self._max_age
+        remaining = session.issued + self._max_age - self._clock()
+        if remaining > 0:
+            self._store.mark(_revoked(session.id), remaining)
 
     def cookie_value(self, session: BrowserSession) -> str:
         """The signed cookie for ``session``: ``payload.signature``, both base64url."""
@@ -119,7 +123,7 @@ class BrowserAuth:
             session = BrowserSession(str(fields["sid"]), float(fields["iat"]), float(fields["exp"]))
         except (ValueError, KeyError, TypeError):
             return None
-        if session.expires <= self._clock() or session.id in self._revoked:
+        if session.expires <= self._clock() or self._store.is_marked(_revoked(session.id)):
             return None
         return session
 
@@ -137,11 +141,16 @@ class BrowserAuth:
         return float(int(self._clock()))
 
     def _sign(self, message: bytes) -> bytes:
-        return hmac.new(self._secret, message, hashlib.sha256).digest()
+        secret = self._secret or self._store.secret("browser-sessions")
+        return hmac.new(secret, message, hashlib.sha256).digest()
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _revoked(session_id: str) -> str:
+    return f"signed-out:{session_id}"
 
 
 def _b64(data: bytes) -> str:

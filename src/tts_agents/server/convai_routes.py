@@ -31,6 +31,7 @@ from tts_agents.server.auth import key_is_valid
 from tts_agents.server.errors import ApiProblem
 from tts_agents.server.metrics import Metrics
 from tts_agents.server.settings import ServerSettings
+from tts_agents.server.shared_state import SharedState
 from tts_agents.server.signed_urls import ConversationSigner, TokenRefused
 
 if TYPE_CHECKING:  # the agent stack (STT, VAD) loads only when agents are configured
@@ -56,12 +57,14 @@ class Refused(Exception):
 class ConversationHub:
     """The app's agents, the URL signer and the count of live conversations."""
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(self, settings: ServerSettings, store: SharedState | None = None) -> None:
         self.settings = settings
         self.runtimes: dict[str, AgentRuntime] = {}
         secret = settings.conversation_secret
         self.signer = ConversationSigner(
-            secret.encode() if secret else None, ttl=settings.signed_url_ttl_seconds
+            secret.encode() if secret else None,
+            ttl=settings.signed_url_ttl_seconds,
+            store=store,
         )
         self.active = 0
 
@@ -123,7 +126,7 @@ class ConversationHub:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Build every configured agent's runtime before serving; release them after."""
     settings: ServerSettings = app.state.settings
-    hub = ConversationHub(settings)
+    hub = ConversationHub(settings, app.state.shared_state)
     app.state.conversations = hub
     try:
         if settings.agents:

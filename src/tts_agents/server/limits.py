@@ -2,47 +2,125 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
-from typing import Any
+from collections.abc import Callable
+from functools import lru_cache
 
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tts_agents.server.errors import ApiProblem, error_response
+from tts_agents.server.shared_state import RedisStore, SharedState
+
+logger = logging.getLogger("tts_agents.server")
+STORAGE_WARNING_INTERVAL = 60.0
 
 
 class RateLimiter:
-    """Token buckets per name (``ip:...``, ``key:...``): ``rate`` requests a minute, bursty.
+    """Budgets per name (``ip:...``, ``key:...``) a minute, on the ``limits`` library.
 
-    In-process state: behind several replicas each one limits on its own. The table is
-    bounded: past ``max_names`` the oldest entries go (a fresh bucket is a full one).
+    A sliding-window counter: the whole budget is there at once, and what was spent in
+    the previous minute weighs less as that minute recedes. Counters live in ``storage``:
+    this process's memory by default, Redis (see :meth:`sharing`) so that replicas behind
+    one load balancer share them. When the storage fails, requests pass (and a warning is
+    logged): an outage of the counters' store must not take the API down with it.
     """
 
-    def __init__(self, clock: Any = time.monotonic, max_names: int = 100_000) -> None:
-        self._clock = clock
-        self._max_names = max_names
-        self._buckets: dict[str, tuple[float, float]] = {}
+    def __init__(self, storage: MemoryStorage | RedisStorage | None = None) -> None:
+        self._storage = storage or MemoryStorage()
+        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+        self._warned_at = -math.inf
 
-    def check(self, name: str, per_minute: int) -> None:
-        """Take a token for ``name`` or raise 429 with the seconds until the next one."""
-        now = self._clock()
-        capacity = float(per_minute)
-        tokens, last = self._buckets.get(name, (capacity, now))
-        tokens = min(capacity, tokens + (now - last) * per_minute / 60.0)
-        if tokens < 1.0:
-            self._buckets[name] = (tokens, now)
-            wait = math.ceil((1.0 - tokens) * 60.0 / per_minute)
-            raise ApiProblem(
-                429,
-                "rate limit exceeded; retry later",
-                code="rate_limit_exceeded",
-                headers={"Retry-After": str(max(wait, 1))},
-            )
-        self._buckets.pop(name, None)  # re-insert: dict order is least recently used first
-        self._buckets[name] = (tokens - 1.0, now)
-        while len(self._buckets) > self._max_names:
-            del self._buckets[next(iter(self._buckets))]
+    @classmethod
+    def sharing(cls, state: SharedState) -> RateLimiter:
+        """A limiter whose counters live where ``state`` does (Redis, or this process)."""
+        if not isinstance(state, RedisStore):
+            return cls()
+        pool = state.client.connection_pool
+        prefix = "tts_agents:limits"
+        return cls(RedisStorage("redis://", pool, key_prefix=prefix, wrap_exceptions=True))
+
+    def check(self, name: str, per_minute: int, cost: int = 1) -> None:
+        """Take ``cost`` from ``name``'s budget or raise 429 with the seconds to wait.
+
+        A cost above the whole budget takes the whole budget: a large request still runs
+        on a full budget, and then waits for it to refill.
+        """
+        item, cost = _per_minute(per_minute), min(cost, per_minute)
+        if not self._safely(lambda: self._strategy.hit(item, name, cost=cost)):
+            self._refuse(item, name, cost)
+
+    def check_room(self, name: str, per_minute: int) -> None:
+        """Raise 429 when ``name``'s budget is spent; take nothing."""
+        item = _per_minute(per_minute)
+        if not self._safely(lambda: self._strategy.test(item, name)):
+            self._refuse(item, name, 1)
+
+    def spend(self, name: str, per_minute: int, amount: int) -> None:
+        """Take up to ``amount`` from ``name``'s budget, never refusing (a cost known after)."""
+        item = _per_minute(per_minute)
+
+        def take() -> bool:
+            room = self._strategy.get_window_stats(item, name).remaining
+            return room > 0 and self._strategy.hit(item, name, cost=min(amount, room))
+
+        if amount > 0:
+            self._safely(take)
+
+    def _refuse(self, item: RateLimitItem, name: str, cost: int) -> None:
+        window = item.get_expiry()
+        try:
+            counts = self._storage.get_sliding_window(item.key_for(name), window)
+        except StorageError:
+            wait = 1.0
+        else:
+            wait = seconds_until_room(counts, window, item.amount, cost)
+        raise ApiProblem(
+            429,
+            "rate limit exceeded; retry later",
+            code="rate_limit_exceeded",
+            headers={"Retry-After": str(max(math.ceil(wait), 1))},
+        )
+
+    def _safely(self, action: Callable[[], bool]) -> bool:
+        try:
+            return action()
+        except StorageError as exc:
+            now = time.monotonic()
+            if now - self._warned_at >= STORAGE_WARNING_INTERVAL:  # not once per request
+                self._warned_at = now
+                failure = type(exc.storage_error).__name__
+                logger.warning("rate limits are off: their storage failed (%s)", failure)
+            return True
+
+
+def seconds_until_room(
+    counts: tuple[int, float, int, float], window: int, limit: int, cost: int
+) -> float:
+    """How long until a sliding-window counter takes ``cost`` more, nobody else spending.
+
+    ``counts`` are the storage's (previous count, previous TTL, current count, current
+    TTL); the weighted count, ``previous * (share of the previous window still in view) +
+    current``, must fall below ``limit - cost + 1``.
+    """
+    previous, previous_ttl, current, current_ttl = counts
+    to_window_end = current_ttl - window if current_ttl > window else previous_ttl
+    allowed = limit - cost + 1
+    if current < allowed:  # room comes as the previous window fades from view
+        return max(0.0, to_window_end - window * (allowed - current) / previous) if previous else 0
+    # This window's count becomes the previous one, then fades in turn.
+    return to_window_end + window * (1 - allowed / current)
+
+
+@lru_cache(maxsize=64)
+def _per_minute(amount: int) -> RateLimitItem:
+    return RateLimitItemPerMinute(amount, namespace="tts_agents")
 
 
 class BodyLimitMiddleware:

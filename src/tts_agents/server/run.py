@@ -38,6 +38,10 @@ def build_settings(
     agent_files: Sequence[str] = (),
     public_url: str | None = None,
     allowed_hosts: Sequence[str] = (),
+    redis_url: str | None = None,
+    requests_per_minute_per_key: int | None = None,
+    cost_per_minute_per_key: int | None = None,
+    audio_seconds_per_minute_per_key: int | None = None,
 ) -> ServerSettings:
     """Settings for a server on ``host``; with no key configured one is made and announced.
 
@@ -47,7 +51,9 @@ def build_settings(
     loaded (and checked) here, so a bad agent file stops the server before it starts.
     ``stt_workers`` processes transcribe uploads (0: a thread of the server process).
     URLs the server hands out use ``public_url``, or a Host header naming ``host``, a
-    loopback name or one of ``allowed_hosts``.
+    loopback name or one of ``allowed_hosts``. With ``redis_url``, rate limits, single-use
+    tokens and browser sessions live in Redis, shared by every replica using it. The
+    per-key budgets left as None keep their defaults (see :class:`ServerSettings`).
     """
     check_no_auth(host, auth)
     keys = keys_from_environment(keys_file) if auth else ()
@@ -64,6 +70,17 @@ def build_settings(
     pooled = {"max_concurrent": 64, "max_queue": 256} if workers else {}
     agents = load_agents(agent_files)
     base_url = check_public_url(public_url) if public_url else None
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise TTSConfigError("the Redis URL must start with redis://, rediss:// or unix://")
+    budgets = {
+        name: value
+        for name, value in (
+            ("requests_per_minute_per_key", requests_per_minute_per_key),
+            ("cost_per_minute_per_key", cost_per_minute_per_key),
+            ("audio_seconds_per_minute_per_key", audio_seconds_per_minute_per_key),
+        )
+        if value is not None
+    }
     if auth and not keys:  # last: a server that will not start announces no key
         key = generate_key()
         announce_key(key)
@@ -82,6 +99,8 @@ def build_settings(
         tls=tls,
         agents=agents,
         conversation_secret=secret,
+        redis_url=redis_url,
+        **budgets,
     )
 
 

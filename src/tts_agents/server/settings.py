@@ -60,6 +60,10 @@ class ServerSettings:
     redis_url: str | None = None
     requests_per_minute_per_key: int = 600
     requests_per_minute_per_ip: int = 600
+    # Speech budgets per key a minute (see server.usage): input characters plus SSML break
+    # seconds, charged up front; seconds of audio produced, counted after.
+    cost_per_minute_per_key: int = 100_000
+    audio_seconds_per_minute_per_key: int = 3_600
     max_concurrent: int = 4
     max_queue: int = 32
     max_streams_per_key: int = 16  # syntheses one key may hold or wait for at once

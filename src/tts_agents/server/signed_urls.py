@@ -5,13 +5,14 @@
 as ElevenLabs does; the SDKs dial it verbatim. The token ``T`` is
 ``nonce.expiry.signature``: an HMAC-SHA256 over the agent id, the nonce and the expiry
 (Unix seconds) with a server secret. It works for that agent only, until it expires, and
-once: redeemed nonces are remembered until their expiry. That memory is bounded; when it
-is full, new conversations are refused rather than a nonce forgotten early.
+once: redeemed nonces are marked in the shared state until their expiry (see
+:mod:`tts_agents.server.shared_state`). When that record is full or unreachable, new
+conversations are refused rather than a nonce forgotten early.
 
-The secret is random per process unless configured (``TTS_AGENTS_CONVERSATION_SECRET``),
-and so is the record of redeemed nonces: behind several replicas, share the secret and
-route a client's token to the replica that issued it, or accept that each replica
-enforces single use on its own.
+The secret is ``TTS_AGENTS_CONVERSATION_SECRET`` when configured, else a random one kept
+with the shared state: per process by default, in Redis when ``TTS_AGENTS_REDIS_URL`` is
+set. So replicas sharing Redis accept each other's URLs, and a URL used on one is refused
+on all of them.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 
+from tts_agents.errors import TTSUnavailableError
 from tts_agents.server.auth import require_key
 from tts_agents.server.errors import ApiProblem
 from tts_agents.server.public_url import public_base
+from tts_agents.server.shared_state import MemoryStore, SharedState
 
 DEFAULT_TTL = 300.0
 MAX_TTL = 900.0
@@ -47,7 +50,11 @@ class TokenRefused(Exception):
 
 
 class ConversationSigner:
-    """Issues and redeems single-use, expiring, agent-bound conversation tokens."""
+    """Issues and redeems single-use, expiring, agent-bound conversation tokens.
+
+    Without a ``store``, the record of redeemed nonces is this signer's own, holding at
+    most ``max_redeemed`` of them.
+    """
 
     def __init__(
         self,
@@ -56,14 +63,14 @@ class ConversationSigner:
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.time,
         max_redeemed: int = MAX_REDEEMED,
+        store: SharedState | None = None,
     ) -> None:
         if not 0 < ttl <= MAX_TTL:
             raise ValueError(f"signed URLs must expire within {MAX_TTL:g} s")
-        self._secret = secret or secrets.token_bytes(32)
+        self._secret = secret
         self._ttl = ttl
         self._clock = clock
-        self._max_redeemed = max_redeemed
-        self._redeemed: dict[str, int] = {}  # nonce -> expiry, in order of redemption
+        self._store = store or MemoryStore(max_marks=max_redeemed, clock=clock)
 
     def issue(self, agent_id: str) -> str:
         """A fresh token for ``agent_id``."""
@@ -84,25 +91,19 @@ class ConversationSigner:
         now = self._clock()
         if expiry < now:
             raise TokenRefused("conversation signature expired")
-        self._forget_expired(now)
-        if nonce in self._redeemed:
+        try:
+            # Remembered one second past the expiry: until then the token is still valid.
+            first_use = self._store.mark(f"conversation:{nonce}", expiry - now + 1)
+        except TTSUnavailableError as exc:
+            raise TokenRefused(exc.message) from None
+        if not first_use:
             raise TokenRefused("conversation signature already used")
-        if len(self._redeemed) >= self._max_redeemed:
-            raise TokenRefused("too many conversations started; retry later")
-        self._redeemed[nonce] = expiry
 
     def _sign(self, agent_id: str, nonce: str, expiry: int) -> str:
         message = f"convai\n{agent_id}\n{nonce}\n{expiry}".encode()
-        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        secret = self._secret or self._store.secret("conversation-urls")
+        digest = hmac.new(secret, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-    def _forget_expired(self, now: float) -> None:
-        # Entries are in redemption order, not expiry order: sweep them all, but only when
-        # the record is filling up (a bounded dict, so this stays cheap).
-        if len(self._redeemed) < self._max_redeemed // 2:
-            return
-        for nonce in [nonce for nonce, expiry in self._redeemed.items() if expiry < now]:
-            del self._redeemed[nonce]
 
 
 @router.get("/v1/convai/conversation/get-signed-url")

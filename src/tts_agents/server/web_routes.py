@@ -42,7 +42,7 @@ api = APIRouter(prefix="/v1/web", dependencies=[Depends(require_key)], tags=["br
 
 def install(app: FastAPI) -> None:
     """Add the browser app to ``app``: its pages, static files, sign-in and API."""
-    app.state.browser_auth = BrowserAuth()
+    app.state.browser_auth = BrowserAuth(store=app.state.shared_state)
     app.add_route("/", _page("index.html"), methods=["GET"], include_in_schema=False)
     app.add_route(
         "/playground", _page("playground.html"), methods=["GET"], include_in_schema=False
