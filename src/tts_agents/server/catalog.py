@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from tts_agents.errors import VoiceNotFoundError
 from tts_agents.server.auth import require_key
 from tts_agents.server.errors import wants_elevenlabs
+from tts_agents.server.openapi import ENGINE_ERRORS, errors
 from tts_agents.speech import TTSAgent
 from tts_agents.types import TTSModel, VoiceInfo
 
@@ -36,14 +37,14 @@ async def list_models(request: Request) -> Any:
     }
 
 
-@router.get("/v1/voices")
+@router.get("/v1/voices", responses=errors(*ENGINE_ERRORS))
 async def list_voices(request: Request) -> dict[str, Any]:
     """The engine's voices in ElevenLabs' shape."""
     agent: TTSAgent = request.app.state.agent
     return {"voices": [_elevenlabs_voice(voice) for voice in await agent.list_voices()]}
 
 
-@router.get("/v1/voices/{voice_id}")
+@router.get("/v1/voices/{voice_id}", responses=errors(404, *ENGINE_ERRORS))
 async def get_voice(voice_id: str, request: Request) -> dict[str, Any]:
     """One voice in ElevenLabs' shape; 404 when the engine has no such voice."""
     agent: TTSAgent = request.app.state.agent
@@ -53,7 +54,7 @@ async def get_voice(voice_id: str, request: Request) -> dict[str, Any]:
     raise VoiceNotFoundError("voice_id", f"unknown voice {voice_id!r}")
 
 
-@router.get("/v2/voices")
+@router.get("/v2/voices", responses=errors(*ENGINE_ERRORS))
 async def search_voices(
     request: Request,
     search: str | None = None,
@@ -66,7 +67,10 @@ async def search_voices(
     voices = [
         v for v in await agent.list_voices() if wanted in v.id.lower() or wanted in v.name.lower()
     ]
-    start = int(next_page_token) if next_page_token and next_page_token.isdigit() else 0
+    try:
+        start = max(0, int(next_page_token or 0))
+    except ValueError:  # not a token this server handed out ('²' passes isdigit())
+        start = 0
     page = voices[start : start + page_size]
     more = start + page_size < len(voices)
     return {

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tts_agents.server.auth import require_key
 from tts_agents.server.metrics import synthesis_observer
-from tts_agents.server.output_formats import parse_output_format
+from tts_agents.server.openapi import ENGINE_ERRORS, errors, speakable_text, success_body
+from tts_agents.server.output_formats import MEDIA_TYPES, OUTPUT_FORMATS, parse_output_format
 from tts_agents.server.responses import guarded_stream
 from tts_agents.server.speech_job import SpeechJob
 from tts_agents.server.streaming import collect, start_stream
@@ -28,7 +29,15 @@ from tts_agents.subtitling import alignment
 from tts_agents.synthesis import SpeechStream
 
 router = APIRouter(dependencies=[Depends(require_key)])
-OutputFormatQuery = Query(default=None, alias="output_format")
+# Checked by parse_output_format (a 400 in ElevenLabs' shape), so only documented here.
+OutputFormatQuery = Query(
+    default=None,
+    alias="output_format",
+    description="`codec_rate[_kbps]`; mp3_44100_128 when left out",
+    json_schema_extra={"enum": list(OUTPUT_FORMATS)},
+)
+# Every text-to-speech route: bad input, unknown voice, engine trouble.
+_ERRORS = errors(400, 404, *ENGINE_ERRORS)
 
 
 class VoiceSettings(BaseModel):
@@ -48,14 +57,27 @@ class TextToSpeechRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    text: str = Field(min_length=1)
+    text: str = speakable_text("The text to speak (plain, or SSML starting with `<speak`)")
     model_id: str | None = None
     language_code: str | None = None
     voice_settings: VoiceSettings | None = None
 
 
-@router.post("/v1/text-to-speech/{voice_id}", response_model=None)
-@router.post("/v1/text-to-speech/{voice_id}/stream", response_model=None)
+_AUDIO = success_body(*MEDIA_TYPES, description="The audio in `output_format`")
+
+
+@router.post(
+    "/v1/text-to-speech/{voice_id}",
+    response_model=None,
+    response_class=StreamingResponse,
+    responses={**_AUDIO, **_ERRORS},
+)
+@router.post(
+    "/v1/text-to-speech/{voice_id}/stream",
+    response_model=None,
+    response_class=StreamingResponse,
+    responses={**_AUDIO, **_ERRORS},
+)
 async def convert(
     voice_id: str,
     body: TextToSpeechRequest,
@@ -69,7 +91,7 @@ async def convert(
     return guarded_stream(request, chunks, stream.format.mime)
 
 
-@router.post("/v1/text-to-speech/{voice_id}/with-timestamps")
+@router.post("/v1/text-to-speech/{voice_id}/with-timestamps", responses=_ERRORS)
 async def convert_with_timestamps(
     voice_id: str,
     body: TextToSpeechRequest,
@@ -84,7 +106,18 @@ async def convert_with_timestamps(
     return {"audio_base64": base64.b64encode(audio).decode(), **_timing_fields(timing)}
 
 
-@router.post("/v1/text-to-speech/{voice_id}/stream/with-timestamps", response_model=None)
+_LINES = success_body(
+    "application/x-ndjson",
+    description="One JSON object a line: `audio_base64` with the `alignment` known so far",
+)
+
+
+@router.post(
+    "/v1/text-to-speech/{voice_id}/stream/with-timestamps",
+    response_model=None,
+    response_class=StreamingResponse,
+    responses={**_LINES, **_ERRORS},
+)
 async def stream_with_timestamps(
     voice_id: str,
     body: TextToSpeechRequest,

@@ -42,10 +42,14 @@ class ApiProblem(Exception):
         self.headers = headers or {}
 
 
+def elevenlabs_path(path: str) -> bool:
+    """True for ElevenLabs' own routes, which answer every error in its shape."""
+    return path.startswith(_ELEVENLABS_PREFIXES)
+
+
 def wants_elevenlabs(request: Request) -> bool:
-    """ElevenLabs routes, or a shared route (``/v1/models``) called with ``xi-api-key``."""
-    path = request.url.path
-    return path.startswith(_ELEVENLABS_PREFIXES) or "xi-api-key" in request.headers
+    """ElevenLabs routes, or any other route called with ``xi-api-key``."""
+    return elevenlabs_path(request.url.path) or "xi-api-key" in request.headers
 
 
 def error_response(request: Request, problem: ApiProblem) -> JSONResponse:

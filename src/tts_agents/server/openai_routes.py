@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tts_agents.audio.formats import get_format
 from tts_agents.server.auth import require_key
 from tts_agents.server.metrics import synthesis_observer
+from tts_agents.server.openapi import ENGINE_ERRORS, errors, speakable_text, success_body
 from tts_agents.server.responses import guarded_stream
 from tts_agents.server.settings import ServerSettings
 from tts_agents.server.speech_job import SpeechJob
@@ -46,7 +47,7 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(min_length=1)
-    input: str = Field(min_length=1)
+    input: str = speakable_text("The text to speak (plain, or SSML starting with `<speak`)")
     voice: str | VoiceRef
     instructions: str | None = None
     response_format: ResponseFormat = "mp3"
@@ -59,7 +60,34 @@ class SpeechRequest(BaseModel):
         return self.voice.id if isinstance(self.voice, VoiceRef) else self.voice
 
 
-@router.post("/v1/audio/speech", response_model=None)
+class SpeechAudioDelta(BaseModel):
+    """An SSE event: the next piece of the audio, base64."""
+
+    type: Literal["speech.audio.delta"]
+    audio: str
+
+
+class SpeechAudioDone(BaseModel):
+    """The last SSE event: the token counts (estimated)."""
+
+    type: Literal["speech.audio.done"]
+    usage: dict[str, int]
+
+
+_SPEECH = success_body(
+    *(get_format(name).mime for name in get_args(ResponseFormat)),
+    description="The audio in `response_format`; with `stream_format: sse`, events",
+    events=(SpeechAudioDelta, SpeechAudioDone),
+)
+
+
+@router.post(
+    "/v1/audio/speech",
+    response_model=None,
+    response_class=StreamingResponse,
+    # An unknown voice is a 400, or a 404 for a caller keyed with xi-api-key (see errors).
+    responses={**_SPEECH, **errors(400, 404, *ENGINE_ERRORS)},
+)
 async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     """Speak ``input``; stream the audio (or SSE events) as it is made."""
     job = _job(body, request.app.state.settings)
@@ -75,7 +103,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
     return guarded_stream(request, chunks, stream.format.mime)
 
 
-@router.get("/v1/audio/voices")
+@router.get("/v1/audio/voices", responses=errors(*ENGINE_ERRORS))
 async def list_voices(request: Request) -> dict[str, Any]:
     """The engine's voices (the OpenAI names always work)."""
     agent: TTSAgent = request.app.state.agent

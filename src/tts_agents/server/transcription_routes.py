@@ -27,8 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.formparsers import MultiPartParser
 
+from tts_agents.engines import model_store
 from tts_agents.errors import TTSValidationError
 from tts_agents.server.auth import require_key
+from tts_agents.server.openapi import ENGINE_ERRORS, errors, success_body, upload_body
 from tts_agents.server.responses import guarded_stream
 from tts_agents.server.transcription_pool import TranscriptionPool
 from tts_agents.stt.render import (
@@ -38,7 +40,13 @@ from tts_agents.stt.render import (
     from_iso3,
     render,
 )
-from tts_agents.stt.transcription import Segment, TranscribeOptions, Transcription
+from tts_agents.stt.transcription import (
+    MAX_PROMPT_CHARS,
+    Segment,
+    TranscribeOptions,
+    Transcription,
+)
+from tts_agents.stt.whisper_model import ALIASES, MODELS, model_name, whisper_installed
 
 # Uploaded audio stays in memory up to the upload limit instead of spilling to a temporary
 # file: audio touches the disk only where a user consented to keep it.
@@ -47,6 +55,8 @@ MultiPartParser.spool_max_size = 32 * 1024 * 1024
 router = APIRouter(dependencies=[Depends(require_key)])
 UPLOAD_PATHS = ("/v1/audio/transcriptions", "/v1/audio/translations", "/v1/speech-to-text")
 _SCRIBE = ("scribe_v1", "scribe_v1_experimental", "scribe_v2")
+# Checked by TranscribeOptions (a 400 that lists them), so only documented here.
+_WHISPER = [*MODELS, *ALIASES, "auto"]
 _LISTS = ("timestamp_granularities[]", "keyterms")
 _MAX_FIELDS = 64
 _FormT = TypeVar("_FormT", bound="_Form")
@@ -61,9 +71,9 @@ class _Form(BaseModel):
 class TranscriptionForm(_Form):
     """The fields of ``POST /v1/audio/transcriptions`` (and, but for two, translations)."""
 
-    model: str = Field(min_length=1)
+    model: str = Field(min_length=1, json_schema_extra={"enum": _WHISPER})
     language: str | None = None
-    prompt: str | None = None
+    prompt: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_PROMPT_CHARS})
     temperature: float = Field(default=0.0, ge=0.0, le=1.0)
     response_format: ResponseFormat = "json"
     granularities: list[Literal["word", "segment"]] = Field(
@@ -75,22 +85,53 @@ class TranscriptionForm(_Form):
 class SpeechToTextForm(_Form):
     """The fields of ElevenLabs' ``POST /v1/speech-to-text`` this server uses."""
 
-    model_id: str = Field(min_length=1)
+    model_id: str = Field(min_length=1, json_schema_extra={"enum": [*_SCRIBE, *_WHISPER]})
     language_code: str | None = None
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     timestamps_granularity: Literal["none", "word", "character"] = "word"
     keyterms: list[str] = []
-    cloud_storage_url: str | None = None
-    source_url: str | None = None
 
 
-@router.post("/v1/audio/transcriptions", response_model=None)
+class TranscriptTextDelta(BaseModel):
+    """An SSE event: the text of the next decoded segment."""
+
+    type: Literal["transcript.text.delta"]
+    delta: str
+
+
+class TranscriptTextDone(BaseModel):
+    """The last SSE event: the whole text and the token counts (estimated)."""
+
+    type: Literal["transcript.text.done"]
+    text: str
+    usage: dict[str, Any]
+
+
+# The transcript as each response_format asks; JSON is FastAPI's default.
+_TEXT = tuple(dict.fromkeys(MEDIA_TYPES[name].split(";")[0] for name in ("text", "srt", "vtt")))
+_TRANSCRIPT = success_body(*_TEXT, description="The transcript in `response_format`")
+_STREAMED = success_body(
+    *_TEXT,
+    description="The transcript in `response_format`; with `stream=true`, events",
+    events=(TranscriptTextDelta, TranscriptTextDone),
+)
+# Uploads: a bad form or undecodable audio, engine trouble.
+_ERRORS = errors(400, *ENGINE_ERRORS)
+
+
+@router.post(
+    "/v1/audio/transcriptions",
+    response_model=None,
+    responses={**_STREAMED, **_ERRORS},
+    openapi_extra=upload_body(TranscriptionForm),
+)
 async def create_transcription(request: Request) -> Response:
     """Transcribe an upload in its own language."""
     form, audio = await _upload(request, TranscriptionForm)
     if form.granularities and form.response_format != "verbose_json":
         raise TTSValidationError("timestamp_granularities", "needs response_format verbose_json")
-    options = TranscribeOptions(
+    options = _options(
+        request,
         model=form.model,
         language=form.language or None,
         prompt=form.prompt,
@@ -103,11 +144,17 @@ async def create_transcription(request: Request) -> Response:
     return _respond(result, form.response_format, form.granularities or ["segment"])
 
 
-@router.post("/v1/audio/translations", response_model=None)
+@router.post(
+    "/v1/audio/translations",
+    response_model=None,
+    responses={**_TRANSCRIPT, **_ERRORS},
+    openapi_extra=upload_body(TranscriptionForm),
+)
 async def create_translation(request: Request) -> Response:
     """Translate the speech of an upload into English text."""
     form, audio = await _upload(request, TranscriptionForm)
-    options = TranscribeOptions(
+    options = _options(
+        request,
         model=form.model,
         prompt=form.prompt,
         temperature=form.temperature,
@@ -119,12 +166,18 @@ async def create_translation(request: Request) -> Response:
     return _respond(result, form.response_format, ["segment"])
 
 
-@router.post("/v1/speech-to-text", response_model=None)
+@router.post(
+    "/v1/speech-to-text",
+    response_model=None,
+    responses={**_ERRORS, **errors(422)},
+    openapi_extra=upload_body(SpeechToTextForm),
+)
 async def speech_to_text(request: Request) -> JSONResponse:
     """ElevenLabs' speech to text: the transcript and its words, each timed."""
     form, audio = await _upload(request, SpeechToTextForm, urls_instead=True)
     words = form.timestamps_granularity != "none"
-    options = TranscribeOptions(
+    options = _options(
+        request,
         model=None if form.model_id in _SCRIBE else form.model_id,
         language=from_iso3(form.language_code) if form.language_code else None,
         prompt=", ".join(form.keyterms)[:1000] or None,
@@ -162,6 +215,19 @@ async def _upload(
             raise TTSValidationError("file", "is required")
         audio = await upload.read()
     return form, audio  # empty or undecodable audio is refused where it is decoded
+
+
+def _options(request: Request, **options: Any) -> TranscribeOptions:
+    """Valid options, for a model this server has.
+
+    A model that is not installed is the caller's to change, as an unknown voice is: a 400
+    here, where the worker would fail with the library's 503 (the operator's to fix).
+    """
+    checked = TranscribeOptions(**options)
+    name = model_name(checked.model)
+    if not whisper_installed(model_store(_pool(request).config), name):
+        raise TTSValidationError("model", f"{name!r} is not installed on this server")
+    return checked
 
 
 def _pool(request: Request) -> TranscriptionPool:

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from tts_agents.audio.formats import FORMATS
+from tts_agents.server import openapi
 from tts_agents.server.auth import authenticate, require_key
 from tts_agents.server.browser_auth import (
     CSRF_HEADER,
@@ -43,6 +44,7 @@ api = APIRouter(prefix="/v1/web", dependencies=[Depends(require_key)], tags=["br
 def install(app: FastAPI) -> None:
     """Add the browser app to ``app``: its pages, static files, sign-in and API."""
     app.state.browser_auth = BrowserAuth(store=app.state.shared_state)
+    openapi.install(app)
     app.add_route("/", _page("index.html"), methods=["GET"], include_in_schema=False)
     app.add_route(
         "/playground", _page("playground.html"), methods=["GET"], include_in_schema=False
@@ -109,7 +111,7 @@ async def speech_options(request: Request) -> dict[str, Any]:
     }
 
 
-@api.post("/login-links")
+@api.post("/login-links", responses=openapi.errors(403))
 async def create_login_link(request: Request, caller: str = Depends(require_key)) -> dict[str, str]:
     """A new one-time sign-in URL, for a holder of an API key (not for a browser session)."""
     if caller.startswith("session:"):

@@ -19,7 +19,19 @@ MAX_SPEED = 4.0
 DEFAULT_MAX_TEXT_LENGTH = 4096
 
 # Unicode category Cc (C0, DEL, C1) except tab, line feed and carriage return.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+_CONTROL = re.compile(f"[{_CONTROLS}]")
+# What str.strip() removes, less the controls above: the whitespace text may hold.
+_SPACES = r"\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# validate_text's content rules (no controls, not only whitespace) as one regular expression
+# that Python and JSON Schema (ECMA 262) read alike, for API schemas: leading whitespace,
+# one character that is neither whitespace nor a control, then anything but controls.
+# Written so that it never backtracks; the length cap and lone surrogates are left out.
+SPEAKABLE_PATTERN = (
+    rf"^[{_SPACES}]*"
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    rf"[^{_CONTROLS}]*$"
+)
 
 
 def decode_text(data: bytes, field: str = "text") -> str:
