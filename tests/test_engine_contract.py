@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from tts_agents import TTSConfig
 from tts_agents.audio.formats import get_format
 from tts_agents.engines import Engine, SynthesisOptions, create_engine
-from tts_agents.errors import TTSAPIError, VoiceNotFoundError
+from tts_agents.errors import TTSAPIError, TTSValidationError, VoiceNotFoundError
 from tts_agents.synthesis import SpeechStream
 from tts_agents.text.segment import segment_text
 from tts_agents.types import AudioChunk
@@ -133,10 +134,18 @@ async def test_lists_every_espeak_voice(espeak: Engine) -> None:
     assert len([v for v in voices if v.description is None]) > 100
 
 
-async def test_an_engine_that_yields_nothing_is_an_error() -> None:
+@pytest.mark.parametrize(
+    ("local", "error", "message"),
+    [(True, TTSValidationError, "nothing to speak"), (False, TTSAPIError, "produced no audio")],
+)
+async def test_an_engine_that_yields_nothing_is_an_error(
+    local: bool, error: type[Exception], message: str
+) -> None:
+    """Our own engine had no sound for the text (400); a provider failed to answer (502)."""
+
     class Silent:
         name = "silent"
-        capabilities = create_engine("espeak").capabilities
+        capabilities = replace(create_engine("espeak").capabilities, local=local)
 
         async def synthesize(self, text: str, options: SynthesisOptions):  # type: ignore[no-untyped-def]
             return
@@ -144,6 +153,6 @@ async def test_an_engine_that_yields_nothing_is_an_error() -> None:
 
     segments = list(segment_text(["hi"]))
     stream = SpeechStream(Silent(), segments, SynthesisOptions(voice="x"), get_format("wav"), 22050)  # type: ignore[arg-type]
-    with pytest.raises(TTSAPIError, match="produced no audio"):
+    with pytest.raises(error, match=message):
         async for _ in stream.encoded():
             pass

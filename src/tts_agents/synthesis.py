@@ -20,7 +20,7 @@ from tts_agents.audio.formats import FormatSpec
 from tts_agents.audio.resample import Resampler
 from tts_agents.audio.tempo import TempoStretcher
 from tts_agents.engines.base import Engine, SynthesisOptions
-from tts_agents.errors import TTSAPIError
+from tts_agents.errors import TTSAPIError, TTSValidationError
 from tts_agents.text.segment import Segment
 from tts_agents.text.validation import MAX_SPEED, MIN_SPEED
 from tts_agents.types import AudioChunk, WordMark
@@ -73,6 +73,8 @@ class SpeechStream:
         if tail:
             yield self._count(tail)
         if self.samples == 0:
+            if self.engine.capabilities.local:  # our own engine: the text had no sound in it
+                raise TTSValidationError("text", "there is nothing to speak in it")
             raise TTSAPIError(f"engine {self.engine.name!r} produced no audio")
 
     async def encoded(self, sink: BinaryIO | None = None) -> AsyncIterator[bytes]:
@@ -94,6 +96,8 @@ class SpeechStream:
         first = True
         async with aclosing(self.pcm()) as chunks:
             async for chunk in chunks:
+                if not chunk.pcm:  # no header before there is audio: the text may have none
+                    continue
                 # The first bytes leave after a short piece is encoded, not a whole chunk:
                 # slow encoders (mp3) would otherwise hold them back by ~0.5 s of audio.
                 pieces = _split_first(chunk.pcm, self.sample_rate) if first else (chunk.pcm,)

@@ -51,7 +51,7 @@ class CancelOnDisconnect:
             await send(message)
 
         task = asyncio.current_task()
-        assert task is not None  # nosec B101: always inside a task under an ASGI server
+        assert task is not None  # nosec B101
 
         async def watch() -> None:
             await body_read.wait()
