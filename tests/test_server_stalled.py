@@ -88,3 +88,57 @@ def test_one_key_cannot_hold_every_slot() -> None:
         assert third.status_code == 429 and third.json()["error"]["code"] == "too_many_streams"
         assert "Retry-After" in third.headers
         assert other.status_code == 200
+
+
+def _stalled_request(url: str, key: str = KEY) -> socket.socket:
+    """Like :func:`_stalled_reader`, without waiting for the answer (it may be queued)."""
+    host, port = url.removeprefix("http://").split(":")
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect((host, int(port)))
+    body = json.dumps(
+        {"model": "tts-1", "voice": "alloy", "input": LONG, "response_format": "pcm"}
+    ).encode()
+    client.sendall(
+        (
+            f"POST /v1/audio/speech HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+    )
+    return client
+
+
+def test_stalled_connections_are_aborted_and_other_keys_take_turns() -> None:
+    """Key A's stalled streams hold the one slot in turn; key B goes next, not after all."""
+    settings = ServerSettings(
+        api_keys=(KEY, "other-key"),
+        engine="espeak",
+        max_concurrent=1,
+        max_queue=8,
+        stream_send_timeout=3.0,
+    )
+    app = create_app(settings)
+    with running_server(app) as url:
+        stalled = [_stalled_reader(url)] + [_stalled_request(url) for _ in range(3)]
+        try:
+            deadline = time.monotonic() + 5
+            while httpx.get(url + "/health").json()["queued"] < 3:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            started = time.monotonic()
+            fresh = httpx.post(
+                url + "/v1/audio/speech",
+                headers={"Authorization": "Bearer other-key"},
+                json={"model": "tts-1", "voice": "alloy", "input": "Hi.", "response_format": "wav"},
+                timeout=60,
+            )
+            waited = time.monotonic() - started
+        finally:
+            for client in stalled:
+                client.close()
+        assert fresh.status_code == 200
+        assert waited < 7  # one send timeout (3 s), not one per stalled stream ahead (12 s)
+        guard = app.state.connections
+        assert guard.stalled >= 1  # aborted: a plain close would wait forever to flush

@@ -202,6 +202,33 @@ async def test_gate_refuses_when_queue_full() -> None:
     assert not gate.busy and gate.waiting == 0
 
 
+async def test_free_slots_go_to_waiting_keys_in_turn() -> None:
+    gate = SynthesisGate(concurrent=1, queue=8, retry_after=1, per_caller=8)
+    release = {name: asyncio.Event() for name in ("a0", "a1", "a2", "a3", "b1", "c1")}
+    served: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with gate.slot(caller=name[0]):
+            served.append(name)
+            await release[name].wait()
+
+    tasks = []
+    for name in ("a0", "a1", "a2", "a3", "b1", "c1"):  # a queues three before b and c come
+        tasks.append(asyncio.create_task(hold(name)))
+        await asyncio.sleep(0)
+    assert gate.waiting == 5
+    queued_then_left = asyncio.create_task(hold("b2"))
+    await asyncio.sleep(0)
+    queued_then_left.cancel()  # its client went away: it gives up its place
+    for name in ("a0", "a1", "b1", "c1", "a2", "a3"):
+        while name not in served:
+            await asyncio.sleep(0)
+        release[name].set()
+    await asyncio.gather(*tasks)
+    assert served == ["a0", "a1", "b1", "c1", "a2", "a3"]
+    assert not gate.busy and gate.waiting == 0
+
+
 async def test_closing_a_started_stream_closes_its_source_and_slot() -> None:
     gate = SynthesisGate(concurrent=1, queue=0, retry_after=1)
     closed = asyncio.Event()

@@ -5,8 +5,10 @@ no cap per client address or in total. :class:`ConnectionGuard` counts open conn
 peer address and in total, and the protocol classes it hands uvicorn (see
 :func:`uvicorn_options`) close a connection beyond a cap at once, and close one whose
 request headers are not complete ``header_timeout`` seconds after it opened (or after its
-last response), or whose request body stalls that long. WebSockets keep their count until
-they close; their own authentication deadline is the routes' (``ws_auth_timeout``).
+last response), or whose request body stalls that long, and abort one whose client has
+taken no response bytes for ``send_timeout`` seconds (a plain close would wait forever to
+flush them, holding the socket). WebSockets keep their count until they close; their own
+authentication deadline is the routes' (``ws_auth_timeout``).
 
 A trusted proxy (``forwarded_allow_ips``) carries many clients on its connections, so it is
 not capped per address; the total cap still holds. Accept errors (the process out of file
@@ -44,16 +46,19 @@ class ConnectionGuard:
         per_address: int,
         total: int,
         header_timeout: float,
+        send_timeout: float = 30.0,
         trusted_proxies: tuple[str, ...] = (),
     ) -> None:
         self.per_address = per_address
         self.total = total
         self.header_timeout = header_timeout
+        self.send_timeout = send_timeout
         self.trusted_proxies = frozenset(trusted_proxies)
         self.open: Counter[str] = Counter()
         self.open_total = 0
         self.refused = 0  # connections closed at once for a cap
         self.timed_out = 0  # connections closed for a late or stalled request
+        self.stalled = 0  # connections aborted for a client that stopped reading
 
     def admit(self, transport: asyncio.BaseTransport) -> tuple[bool, str | None]:
         """Count a new connection: (admitted, the address it counts against or None)."""
@@ -93,6 +98,7 @@ class GuardedH11Protocol(H11Protocol):
         self.admitted = False
         self.counted: str | None = None
         self.deadline: asyncio.TimerHandle | None = None
+        self.write_stall: asyncio.TimerHandle | None = None
         self.last_data = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -110,6 +116,7 @@ class GuardedH11Protocol(H11Protocol):
         if not self.admitted:
             return
         self._disarm()
+        self._writing_resumed()
         self.admitted = False
         self.guard.release(self.counted)
         super().connection_lost(exc)
@@ -124,6 +131,28 @@ class GuardedH11Protocol(H11Protocol):
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm(self.guard.header_timeout)
+
+    def pause_writing(self) -> None:
+        """The client is not reading: it has ``send_timeout`` seconds to start again."""
+        super().pause_writing()
+        if self.write_stall is None and self.admitted:
+            self.write_stall = self.loop.call_later(self.guard.send_timeout, self._stalled)
+
+    def resume_writing(self) -> None:
+        """The client reads again."""
+        super().resume_writing()
+        self._writing_resumed()
+
+    def _writing_resumed(self) -> None:
+        if self.write_stall is not None:
+            self.write_stall.cancel()
+            self.write_stall = None
+
+    def _stalled(self) -> None:
+        self.write_stall = None
+        if self.admitted:
+            self.guard.stalled += 1
+            self.transport.abort()
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
         """Hand the connection's place to the WebSocket protocol."""
@@ -203,6 +232,7 @@ def create_guard(settings: ServerSettings) -> ConnectionGuard:
         per_address=settings.max_connections_per_ip,
         total=settings.max_connections or default_connection_cap(),
         header_timeout=settings.header_timeout,
+        send_timeout=settings.stream_send_timeout,
         trusted_proxies=settings.forwarded_allow_ips,
     )
 

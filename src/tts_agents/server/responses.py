@@ -4,6 +4,9 @@ A client that reads the headers and then stops reading keeps a synthesis slot fo
 as it likes: the server's writes wait for room in the socket. :class:`GuardedStream` gives
 each write ``send_timeout`` seconds; past that the client is dropped (its connection is
 closed) and the stream's source is closed at once, so its slot and worker are free again.
+Under ``tts-agents serve`` the connection guard (:mod:`.connections`) aborts such a
+connection after the server's send timeout; this response's own timeout, ``FALLBACK``
+seconds later, covers the app under other servers.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from starlette.types import Message, Send
 from tts_agents.redact import get_logger
 
 logger = get_logger(__name__)
+FALLBACK = 5.0
 
 
 class _Stalled(Exception):
@@ -53,5 +57,5 @@ class GuardedStream(StreamingResponse):
 
 def guarded_stream(request: Request, content: AsyncIterator[Any], media_type: str) -> GuardedStream:
     """A streaming response for ``request`` with the server's send timeout."""
-    timeout = request.app.state.settings.stream_send_timeout
+    timeout = request.app.state.settings.stream_send_timeout + FALLBACK
     return GuardedStream(content, send_timeout=timeout, media_type=media_type)
