@@ -29,6 +29,7 @@ from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 
 from tts_agents.server.auth import key_is_valid
 from tts_agents.server.errors import ApiProblem
+from tts_agents.server.memory import trim_soon
 from tts_agents.server.metrics import Metrics
 from tts_agents.server.settings import ServerSettings
 from tts_agents.server.shared_state import SharedState
@@ -170,6 +171,7 @@ async def conversation(websocket: WebSocket) -> None:
         hub.active -= 1
         metrics.conversations_active = hub.active
     await _close(websocket, end.code, end.reason)
+    await trim_soon()
 
 
 async def _receive(websocket: WebSocket) -> str | bytes | None:
