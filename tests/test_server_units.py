@@ -204,12 +204,15 @@ async def test_gate_refuses_when_queue_full() -> None:
 
 async def test_free_slots_go_to_waiting_keys_in_turn() -> None:
     gate = SynthesisGate(concurrent=1, queue=8, retry_after=1, per_caller=8)
-    release = {name: asyncio.Event() for name in ("a0", "a1", "a2", "a3", "b1", "c1")}
+    names = ("a0", "a1", "a2", "a3", "b1", "c1", "b2")
+    release = {name: asyncio.Event() for name in names}
+    holding = {name: asyncio.Event() for name in names}
     served: list[str] = []
 
     async def hold(name: str) -> None:
         async with gate.slot(caller=name[0]):
             served.append(name)
+            holding[name].set()
             await release[name].wait()
 
     tasks = []
@@ -221,8 +224,7 @@ async def test_free_slots_go_to_waiting_keys_in_turn() -> None:
     await asyncio.sleep(0)
     queued_then_left.cancel()  # its client went away: it gives up its place
     for name in ("a0", "a1", "b1", "c1", "a2", "a3"):
-        while name not in served:
-            await asyncio.sleep(0)
+        await holding[name].wait()
         release[name].set()
     await asyncio.gather(*tasks)
     assert served == ["a0", "a1", "b1", "c1", "a2", "a3"]
