@@ -19,9 +19,12 @@ descriptors) and other event-loop errors are logged at most once per message eve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import resource
+import socket
+import struct
 import time
 from collections import Counter
 from typing import Any
@@ -152,7 +155,7 @@ class GuardedH11Protocol(H11Protocol):
         self.write_stall = None
         if self.admitted:
             self.guard.stalled += 1
-            self.transport.abort()
+            _reset(self.transport)
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
         """Hand the connection's place to the WebSocket protocol."""
@@ -185,7 +188,20 @@ class GuardedH11Protocol(H11Protocol):
 
     def _drop(self) -> None:
         self.guard.timed_out += 1
-        self.transport.abort()
+        _reset(self.transport)
+
+
+def _reset(transport: asyncio.Transport) -> None:
+    """Close at once with a TCP reset.
+
+    A plain close keeps the unsent bytes in the kernel, which goes on offering them to a
+    client that reads nothing (for minutes, megabytes a socket); linger 0 drops them.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
