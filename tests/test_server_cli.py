@@ -56,6 +56,12 @@ def test_no_auth_refused_off_loopback() -> None:
     assert b"loopback" in result.stderr
 
 
+def test_a_proxy_is_named_by_its_address() -> None:
+    result = run_cli("serve", "--forwarded-allow-ips", "proxy.internal")
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().endswith("IP addresses, not 'proxy.internal'")
+
+
 def test_ssl_files_must_go_together(tmp_path: Path) -> None:
     cert = tmp_path / "cert.pem"
     cert.write_text("x", encoding="utf-8")

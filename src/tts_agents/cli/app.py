@@ -406,6 +406,16 @@ def serve(
     key_audio_seconds_per_minute: Annotated[
         int | None, typer.Option(min=1, help="Seconds of audio one key may have made a minute.")
     ] = None,
+    forwarded_allow_ips: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A proxy's IP address whose X-Forwarded-For is believed (repeatable); it is"
+            " not capped per address."
+        ),
+    ] = None,
+    max_connections_per_ip: Annotated[
+        int, typer.Option(min=1, help="Open connections one client address may hold.")
+    ] = 64,
     device: DeviceOpt = None,
     model_variant: VariantOpt = None,
 ) -> None:
@@ -444,6 +454,8 @@ def serve(
         requests_per_minute_per_key=key_requests_per_minute,
         cost_per_minute_per_key=key_characters_per_minute,
         audio_seconds_per_minute_per_key=key_audio_seconds_per_minute,
+        forwarded_allow_ips=forwarded_allow_ips or [],
+        max_connections_per_ip=max_connections_per_ip,
     )
     run_server(
         settings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -42,6 +43,8 @@ def build_settings(
     requests_per_minute_per_key: int | None = None,
     cost_per_minute_per_key: int | None = None,
     audio_seconds_per_minute_per_key: int | None = None,
+    forwarded_allow_ips: Sequence[str] = (),
+    max_connections_per_ip: int = 64,
 ) -> ServerSettings:
     """Settings for a server on ``host``; with no key configured one is made and announced.
 
@@ -54,6 +57,7 @@ def build_settings(
     loopback name or one of ``allowed_hosts``. With ``redis_url``, rate limits, single-use
     tokens and browser sessions live in Redis, shared by every replica using it. The
     per-key budgets left as None keep their defaults (see :class:`ServerSettings`).
+    ``forwarded_allow_ips`` are proxies whose X-Forwarded-For names the client.
     """
     check_no_auth(host, auth)
     keys = keys_from_environment(keys_file) if auth else ()
@@ -81,6 +85,7 @@ def build_settings(
         )
         if value is not None
     }
+    proxies = tuple(_ip_address(address) for address in forwarded_allow_ips)
     if auth and not keys:  # last: a server that will not start announces no key
         key = generate_key()
         announce_key(key)
@@ -100,8 +105,17 @@ def build_settings(
         agents=agents,
         conversation_secret=secret,
         redis_url=redis_url,
+        forwarded_allow_ips=proxies,
+        max_connections_per_ip=max_connections_per_ip,
         **budgets,
     )
+
+
+def _ip_address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise TTSConfigError(f"--forwarded-allow-ips takes IP addresses, not {text!r}") from None
 
 
 def load_agents(paths: Sequence[str]) -> tuple[Any, ...]:
