@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import ssl
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +147,34 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_key_in_any_log() -> Iterator[None]:
+    """Across the whole suite, no log record of this process holds a configured key.
+
+    Every record any logger emits (uvicorn's too, which do not reach the root logger) is
+    formatted with its traceback; at the end, the ``KEY`` of every test module is looked
+    for in them. Servers run as subprocesses are checked by ``test_server_logs``.
+    """
+    formatter = logging.Formatter("%(name)s %(message)s")
+    lines: list[str] = []
+    call_handlers = logging.Logger.callHandlers
+
+    def recording(logger: logging.Logger, record: logging.LogRecord) -> None:
+        lines.append(formatter.format(record))
+        call_handlers(logger, record)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logging.Logger, "callHandlers", recording)
+        yield
+    keys = {
+        key
+        for name, module in list(sys.modules.items())
+        if name.startswith("tests.") and isinstance(key := getattr(module, "KEY", None), str)
+    }
+    leaked = sorted(key for key in keys if any(key in line for line in lines))
+    assert not leaked, f"keys in the logs: {leaked}"
 
 
 @pytest.fixture(autouse=True)
