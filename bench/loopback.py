@@ -12,10 +12,20 @@ import httpx
 import uvicorn
 
 from tts_agents.server import ServerSettings, create_app
+from tts_agents.server.connections import uvicorn_options
 
 
 def _serve(settings: ServerSettings, port: int) -> None:
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    # The connection guard's protocols, as `tts-agents serve` runs the app.
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws_max_size=settings.max_ws_message_bytes,
+        **uvicorn_options(app.state.connections),
+    )
 
 
 @contextmanager
