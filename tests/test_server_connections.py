@@ -210,3 +210,24 @@ def test_loop_errors_are_logged_once_per_kind(caplog: pytest.LogCaptureFixture) 
     lines = [r for r in caplog.records if "out of system resource" in r.getMessage()]
     assert len(lines) == 1 and lines[0].exc_info is None
     assert "Too many open files" in lines[0].getMessage()
+
+
+def test_stream_input_spends_the_keys_speech_budget() -> None:
+    with serve(cost_per_minute_per_key=40) as (url, _):
+        ws_url = url.replace("http://", "ws://") + "/v1/text-to-speech/alloy/stream-input"
+        with ws_client.connect(ws_url, additional_headers={"xi-api-key": KEY}) as connection:
+            connection.send(json.dumps({"text": " "}))
+            connection.send(json.dumps({"text": "Twenty-five characters. ", "flush": True}))
+            assert json.loads(connection.recv(timeout=10))["audio"]
+            connection.send(json.dumps({"text": "And twenty-five more now. ", "flush": True}))
+            error = json.loads(connection.recv(timeout=10))
+            with pytest.raises(ConnectionClosed) as closed:
+                connection.recv(timeout=10)
+        assert error["error"] == "rate_limit_exceeded"
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        speech = httpx.post(
+            url + "/v1/audio/speech",
+            headers=AUTH,
+            json={"model": "tts-1", "voice": "alloy", "input": "x" * 17, "response_format": "wav"},
+        )
+        assert speech.status_code == 429  # 24 + 17 > 40: one budget, whichever route it uses

@@ -24,10 +24,11 @@ from tts_agents.audio.encode import Encoder, create_encoder
 from tts_agents.engines import route
 from tts_agents.errors import TTSAgentError
 from tts_agents.redact import get_logger
-from tts_agents.server.auth import key_is_valid
+from tts_agents.server.auth import key_id, key_is_valid
 from tts_agents.server.errors import ApiProblem
 from tts_agents.server.output_formats import OutputFormat, parse_output_format
 from tts_agents.server.settings import ServerSettings
+from tts_agents.server.usage import charge_speech
 from tts_agents.speech import TTSAgent
 from tts_agents.subtitling import alignment
 
@@ -89,6 +90,7 @@ class _Session:
         self.timeout = _inactivity(websocket.query_params.get("inactivity_timeout"))
         self.schedule: tuple[int, ...] = DEFAULT_SCHEDULE
         self.speed: float | None = None
+        self.caller: str | None = None  # the key's id once authorized (None without auth)
         self.buffer = ""
         self.pieces = 0
 
@@ -135,6 +137,10 @@ class _Session:
             given = token.removeprefix("Bearer ").strip()
         if not given or not key_is_valid(given, self.settings.api_keys):
             raise StreamInputError("missing or invalid API key", "invalid_api_key")
+        # Held to the key's budgets and stream cap like the HTTP routes (see server.usage).
+        self.caller = self.websocket.state.caller = key_id(given)
+        limiter = self.websocket.app.state.limiter
+        limiter.check(self.caller, self.settings.requests_per_minute_per_key)
 
     def _configure(self, first: dict[str, Any]) -> None:
         """Read the first message's settings; wrong types are refused, never echoed."""
@@ -208,10 +214,12 @@ class _Session:
             max_length=self.settings.max_input_chars,
             max_break_seconds=self.settings.max_break_seconds,
         )
+        count_audio = charge_speech(self.websocket, stream)
         audio = []
-        async with self.gate.slot(), aclosing(stream.pcm()) as chunks:
+        async with self.gate.slot(self.caller), aclosing(stream.pcm()) as chunks:
             async for chunk in chunks:
                 audio.append(self.encoder.encode(chunk.pcm))
+        count_audio(stream.duration)
         self.pieces += 1
         timing = alignment(text, stream.words, stream.sample_rate, stream.samples)
         starts = [round(t * 1000) for t in timing.character_start_times]

@@ -11,6 +11,7 @@ sharing Redis share them too. A server without auth has no keys and no budgets.
 The HTTP speech routes are charged through
 :func:`~tts_agents.server.metrics.synthesis_observer`, which each calls once its request is
 validated; a request then turned away by a full queue (503) has been charged all the same.
+The stream-input WebSocket charges each piece it speaks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from tts_agents.server.limits import RateLimiter
 from tts_agents.server.settings import ServerSettings
@@ -27,7 +28,7 @@ from tts_agents.synthesis import SpeechStream
 CountAudio = Callable[[float], None]  # told the seconds of audio a request produced
 
 
-def charge_speech(request: Request, stream: SpeechStream) -> CountAudio:
+def charge_speech(request: HTTPConnection, stream: SpeechStream) -> CountAudio:
     """Charge the caller for ``stream`` (429 when a budget is spent); count its audio after."""
     caller: str | None = getattr(request.state, "caller", None)
     if caller is None:
