@@ -6,15 +6,5 @@ set -euo pipefail
 if command -v redis-server >/dev/null; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null; then
-    echo "install_redis.sh: no apt-get here; install redis-server" >&2
-    exit 1
-fi
-run=()
-if [ "$(id -u)" -ne 0 ]; then
-    run=(sudo -n)
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${run[@]}" apt-get update -qq
-"${run[@]}" apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+bash "$(dirname "$0")/apt_install.sh" redis-server
 redis-server --version

@@ -16,21 +16,29 @@ KEY = "test-key-stalled"
 LONG = "A long answer that nobody will ever read to the end. " * 75  # ~4,000 characters
 
 
-def _stalled_reader(url: str, key: str = KEY) -> socket.socket:
-    """Ask for minutes of PCM, read the status line, then read nothing more."""
+def _stalled_request(url: str, key: str = KEY) -> socket.socket:
+    """Ask for minutes of PCM with a tiny receive buffer; the answer may still be queued."""
     host, port = url.removeprefix("http://").split(":")
     client = socket.socket()
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fill up fast
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     client.connect((host, int(port)))
     body = json.dumps(
         {"model": "tts-1", "voice": "alloy", "input": LONG, "response_format": "pcm"}
     ).encode()
-    head = (
-        f"POST /v1/audio/speech HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    client.sendall(head + body)
+    client.sendall(
+        (
+            f"POST /v1/audio/speech HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+    )
+    return client
+
+
+def _stalled_reader(url: str, key: str = KEY) -> socket.socket:
+    """Ask for minutes of PCM, read the status line, then read nothing more."""
+    client = _stalled_request(url, key)
     assert client.recv(12).startswith(b"HTTP/1.1 200")
     return client
 
@@ -89,26 +97,6 @@ def test_one_key_cannot_hold_every_slot() -> None:
         assert third.status_code == 429 and third.json()["error"]["code"] == "too_many_streams"
         assert "Retry-After" in third.headers
         assert other.status_code == 200
-
-
-def _stalled_request(url: str, key: str = KEY) -> socket.socket:
-    """Like :func:`_stalled_reader`, without waiting for the answer (it may be queued)."""
-    host, port = url.removeprefix("http://").split(":")
-    client = socket.socket()
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    client.connect((host, int(port)))
-    body = json.dumps(
-        {"model": "tts-1", "voice": "alloy", "input": LONG, "response_format": "pcm"}
-    ).encode()
-    client.sendall(
-        (
-            f"POST /v1/audio/speech HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode()
-        + body
-    )
-    return client
 
 
 def test_stalled_connections_are_aborted_and_other_keys_take_turns() -> None:
