@@ -46,9 +46,6 @@ _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"ty
 ENGINE_ERRORS = (502, 503, 504)
 # Every API route but these depends on auth.require_key (the test of this schema checks both).
 PUBLIC_PATHS = ("/health",)
-# Errors of routes whose modules do not declare them yet; each entry belongs on its route,
-# as ``responses=errors(...)``, and goes from here when it gets there.
-_UNDECLARED = {"/v1/convai/conversation/get-signed-url": (404,)}
 SECURITY_SCHEMES = {
     "bearerKey": {"type": "http", "scheme": "bearer", "description": "OpenAI clients"},
     "xiApiKey": {"type": "apiKey", "in": "header", "name": "xi-api-key"},
@@ -164,8 +161,6 @@ def document(app: FastAPI) -> dict[str, Any]:
 def _complete(path: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation["responses"]
     elevenlabs = elevenlabs_path(path)
-    for status, response in errors(*_UNDECLARED.get(path, ())).items():
-        responses.setdefault(str(status), response)
     if "422" in responses or "400" in responses:  # it validates input
         responses.setdefault("422", errors(422)[422])
         if not elevenlabs:

@@ -30,6 +30,7 @@ from fastapi import APIRouter, Depends, Request
 from tts_agents.errors import TTSUnavailableError
 from tts_agents.server.auth import require_key
 from tts_agents.server.errors import ApiProblem
+from tts_agents.server.openapi import errors
 from tts_agents.server.public_url import public_base
 from tts_agents.server.shared_state import MemoryStore, SharedState
 
@@ -106,7 +107,7 @@ class ConversationSigner:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-@router.get("/v1/convai/conversation/get-signed-url")
+@router.get("/v1/convai/conversation/get-signed-url", responses=errors(404))
 async def get_signed_url(
     request: Request, agent_id: str, _key: str = Depends(require_key)
 ) -> dict[str, str]:
