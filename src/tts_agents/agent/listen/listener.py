@@ -46,13 +46,16 @@ class PartialTranscript:
 class Utterance:
     """The user finished a turn: speech from ``started`` to ``ended`` (wall times).
 
-    ``transcribed`` is when the transcript was ready.
+    ``transcribed`` is when the transcript was ready. ``speech`` is how long the user
+    spoke, in seconds of audio: the wall times squeeze together when buffered audio
+    arrives in a burst (a stalled network or server), so only this says how much was said.
     """
 
     text: str
     started: float
     ended: float
     transcribed: float
+    speech: float
 
 
 HeardEvent = PartialTranscript | Utterance
@@ -82,7 +85,8 @@ class UserListener:
         self._clock = clock
         self._recent: deque[bytes] = deque()
         self._recent_bytes = 0
-        self._speech_started: float | None = None
+        self._speech_started: float | None = None  # wall time of the onset
+        self._onset = 0.0  # stream position of the onset
         self._partial = ""
         self._partial_read = 0.0
         self._paused_at: int | None = None  # detector time of the speech end last paused on
@@ -94,10 +98,10 @@ class UserListener:
 
     @property
     def speech_seconds(self) -> float:
-        """How long the current speech has lasted (0 when the user is silent)."""
+        """Seconds of audio since the onset (0 when the user is silent)."""
         if self._speech_started is None:
             return 0.0
-        return max(0.0, self.stream.wall(self.stream.position) - self._speech_started)
+        return max(0.0, self.stream.position - self._onset)
 
     @property
     def partial(self) -> str:
@@ -153,7 +157,7 @@ class UserListener:
         return self._origin + at_ms / 1000
 
     async def _start(self, event: SpeechStarted) -> None:
-        onset = self._position(event.at_ms)
+        onset = self._onset = self._position(event.at_ms)
         self._speech_started = self.stream.wall(onset)
         self._partial = ""
         self._paused_at = None
@@ -166,7 +170,8 @@ class UserListener:
         self._speech_started = None
         transcript = await self._recognizer.finish()
         self._partial = ""
-        return Utterance(transcript.text.strip(), started, self.stream.wall(end), self._clock())
+        text = transcript.text.strip()
+        return Utterance(text, started, self.stream.wall(end), self._clock(), end - self._onset)
 
     async def _read_partial(self) -> list[HeardEvent]:
         self._partial_read = self._clock()

@@ -124,8 +124,7 @@ class AgentTurns:
             self._ignore_speech = False
             return
         if self._barge is not None:
-            speech = utterance.ended - utterance.started
-            if self._decide(utterance.text, speech, final=True) is BargeIn.IGNORE:
+            if self._decide(utterance.text, utterance.speech, final=True) is BargeIn.IGNORE:
                 self._barge = None
                 self._pacer.resume()
                 return
