@@ -18,13 +18,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tts_agents.server.auth import require_key
-from tts_agents.server.metrics import synthesis_observer
 from tts_agents.server.openapi import ENGINE_ERRORS, errors, speakable_text, success_body
 from tts_agents.server.output_formats import MEDIA_TYPES, OUTPUT_FORMATS, parse_output_format
 from tts_agents.server.responses import guarded_stream
 from tts_agents.server.speech_job import SpeechJob
 from tts_agents.server.streaming import collect, start_stream
 from tts_agents.server.synthesis_pool import encoded_audio
+from tts_agents.server.usage import account_speech
 from tts_agents.subtitling import alignment
 from tts_agents.synthesis import SpeechStream
 
@@ -86,7 +86,7 @@ async def convert(
 ) -> StreamingResponse:
     """Speak ``text`` with ``voice_id``; the audio streams as it is made."""
     stream, audio = _prepare(request, voice_id, body, output_format, words=False)
-    observe = synthesis_observer(request, stream)
+    observe = account_speech(request, stream)
     chunks = await start_stream(request.app.state.gate, audio, observe, request.state.caller)
     return guarded_stream(request, chunks, stream.format.mime)
 
@@ -100,7 +100,7 @@ async def convert_with_timestamps(
 ) -> dict[str, Any]:
     """The whole audio as base64, with per-character start and end times."""
     stream, chunks = _prepare(request, voice_id, body, output_format, words=True)
-    observe = synthesis_observer(request, stream)
+    observe = account_speech(request, stream)
     audio = await collect(request.app.state.gate, chunks, observe, request.state.caller)
     timing = _alignment(stream, len(body.text))
     return {"audio_base64": base64.b64encode(audio).decode(), **_timing_fields(timing)}
@@ -126,7 +126,7 @@ async def stream_with_timestamps(
 ) -> StreamingResponse:
     """Newline-delimited JSON: audio chunks with the alignment known so far."""
     stream, audio = _prepare(request, voice_id, body, output_format, words=True)
-    observe = synthesis_observer(request, stream)
+    observe = account_speech(request, stream)
     lines = await start_stream(
         request.app.state.gate,
         _timed_lines(audio, stream, len(body.text)),

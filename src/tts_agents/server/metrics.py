@@ -31,8 +31,6 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tts_agents.server.auth import require_key
-from tts_agents.server.usage import charge_speech
-from tts_agents.synthesis import SpeechStream
 
 TTFB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 TURN_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2.5, 5.0)
@@ -177,21 +175,3 @@ class MetricsMiddleware:
 async def metrics(request: Request) -> Any:
     """Prometheus metrics of this server (every process of it, in multiprocess mode)."""
     return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_PLAIN_0_0_4)
-
-
-def synthesis_observer(request: Request, stream: SpeechStream) -> Callable[[float], None]:
-    """The accounting of one speech request, begun before its synthesis starts.
-
-    Charges the caller's speech budgets now (429 when spent; see
-    :mod:`tts_agents.server.usage`). The callback returned, told the wall seconds the
-    synthesis took, adds them to the real-time factor and counts the audio produced
-    against the caller's audio budget.
-    """
-    count_audio = charge_speech(request, stream)
-    metrics: Metrics = request.app.state.metrics
-
-    def done(wall_seconds: float) -> None:
-        metrics.observe_synthesis(wall_seconds, stream.duration)
-        count_audio(stream.duration)
-
-    return done

@@ -19,13 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tts_agents.audio.formats import get_format
 from tts_agents.server.auth import require_key
-from tts_agents.server.metrics import synthesis_observer
 from tts_agents.server.openapi import ENGINE_ERRORS, errors, speakable_text, success_body
 from tts_agents.server.responses import guarded_stream
 from tts_agents.server.settings import ServerSettings
 from tts_agents.server.speech_job import SpeechJob
 from tts_agents.server.streaming import start_stream
 from tts_agents.server.synthesis_pool import encoded_audio
+from tts_agents.server.usage import account_speech
 from tts_agents.speech import TTSAgent
 from tts_agents.synthesis import SpeechStream
 
@@ -93,7 +93,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
     job = _job(body, request.app.state.settings)
     stream = job.prepare(request.app.state.agent)
     audio = encoded_audio(request.app.state.pool, job, stream)
-    gate, observe = request.app.state.gate, synthesis_observer(request, stream)
+    gate, observe = request.app.state.gate, account_speech(request, stream)
     if body.stream_format == "sse":
         events = await start_stream(
             gate, _sse_events(audio, stream, body.input), observe, request.state.caller

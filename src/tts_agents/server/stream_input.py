@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from contextlib import aclosing
 from typing import Any
 
@@ -28,7 +29,7 @@ from tts_agents.server.auth import key_id, key_is_valid
 from tts_agents.server.errors import ApiProblem
 from tts_agents.server.output_formats import OutputFormat, parse_output_format
 from tts_agents.server.settings import ServerSettings
-from tts_agents.server.usage import charge_speech
+from tts_agents.server.usage import account_speech
 from tts_agents.speech import TTSAgent
 from tts_agents.subtitling import alignment
 
@@ -214,12 +215,13 @@ class _Session:
             max_length=self.settings.max_input_chars,
             max_break_seconds=self.settings.max_break_seconds,
         )
-        count_audio = charge_speech(self.websocket, stream)
+        done = account_speech(self.websocket, stream)
         audio = []
         async with self.gate.slot(self.caller), aclosing(stream.pcm()) as chunks:
+            started = time.perf_counter()
             async for chunk in chunks:
                 audio.append(self.encoder.encode(chunk.pcm))
-        count_audio(stream.duration)
+        done(time.perf_counter() - started)
         self.pieces += 1
         timing = alignment(text, stream.words, stream.sample_rate, stream.samples)
         starts = [round(t * 1000) for t in timing.character_start_times]

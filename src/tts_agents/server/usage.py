@@ -8,10 +8,9 @@ Both budgets are per minute (``cost_per_minute_per_key``,
 ``audio_seconds_per_minute_per_key``) and live where the request rates do, so replicas
 sharing Redis share them too. A server without auth has no keys and no budgets.
 
-The HTTP speech routes are charged through
-:func:`~tts_agents.server.metrics.synthesis_observer`, which each calls once its request is
-validated; a request then turned away by a full queue (503) has been charged all the same.
-The stream-input WebSocket charges each piece it speaks.
+Every speech route calls :func:`account_speech` once its request is validated (the
+stream-input WebSocket once per piece it speaks); a request then turned away by a full
+queue (503) has been charged all the same.
 """
 
 from __future__ import annotations
@@ -51,3 +50,20 @@ def speech_cost(stream: SpeechStream) -> int:
 
 def _free(seconds: float) -> None:
     """Nothing to count: the caller has no key."""
+
+
+def account_speech(request: HTTPConnection, stream: SpeechStream) -> Callable[[float], None]:
+    """The accounting of one speech request, begun before its synthesis starts.
+
+    Charges the caller's speech budgets now (429 when spent). The callback returned, told
+    the wall seconds the synthesis took, adds them to the server's real-time factor and
+    counts the audio produced against the caller's audio budget.
+    """
+    count_audio = charge_speech(request, stream)
+    metrics = request.app.state.metrics
+
+    def done(wall_seconds: float) -> None:
+        metrics.observe_synthesis(wall_seconds, stream.duration)
+        count_audio(stream.duration)
+
+    return done
