@@ -5,6 +5,7 @@ cache, pronunciations for unknown words, and the OpenAI-compatible backend on a 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -348,3 +349,32 @@ async def test_openai_backend_timeout(fake: TranscriptionFake) -> None:
 def test_openai_backend_needs_https_off_this_machine() -> None:
     with pytest.raises(TTSConfigError, match="HTTPS is required"):
         OpenAITranscriptionFactory(base_url="http://stt.example.com/v1", api_key=STT_KEY)
+
+
+def _decoders_reachable(root: object, pool: object, depth: int = 4) -> int:
+    """pocketsphinx decoders ``root`` keeps alive through its own references (not ``pool``'s)."""
+    from pocketsphinx import Decoder
+
+    found, seen, frontier = 0, {id(root), id(pool)}, [root]
+    for _ in range(depth):
+        reached = []
+        for referent in (r for obj in frontier for r in gc.get_referents(obj)):
+            if id(referent) in seen:
+                continue
+            seen.add(id(referent))
+            found += isinstance(referent, Decoder)
+            reached.append(referent)
+        frontier = reached
+    return found
+
+
+async def test_a_closed_recognizer_lets_go_of_its_decoders(factory: PocketsphinxFactory) -> None:
+    """A voice session sits in reference cycles until the collector runs; its recognizer
+    must not keep ~7 MB of native decoder alive that long once it is closed."""
+    recognizers = [factory.create() for _ in range(4)]  # more than the idle pool keeps
+    for recognizer in recognizers:
+        await recognizer.start()
+    assert all(_decoders_reachable(r, factory) == 1 for r in recognizers)
+    for recognizer in recognizers:
+        await recognizer.aclose()
+    assert [_decoders_reachable(r, factory) for r in recognizers] == [0, 0, 0, 0]
