@@ -65,8 +65,7 @@ class ConnectionGuard:
 
     def admit(self, transport: asyncio.BaseTransport) -> tuple[bool, str | None]:
         """Count a new connection: (admitted, the address it counts against or None)."""
-        address = peer_address(transport)
-        counted = None if address in self.trusted_proxies else address
+        counted = self.counted_address(transport)
         if self.open_total >= self.total or (
             counted is not None and self.open[counted] >= self.per_address
         ):
@@ -76,6 +75,11 @@ class ConnectionGuard:
         if counted is not None:
             self.open[counted] += 1
         return True, counted
+
+    def counted_address(self, transport: asyncio.BaseTransport) -> str | None:
+        """The address a connection counts against: its peer's, None for a trusted proxy."""
+        address = peer_address(transport)
+        return None if address in self.trusted_proxies else address
 
     def release(self, address: str | None) -> None:
         """Forget a connection :meth:`admit` counted."""
@@ -214,8 +218,7 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Take over the place the HTTP protocol counted for this connection."""
-        address = peer_address(transport)
-        self.counted = None if address in self.guard.trusted_proxies else address
+        self.counted = self.guard.counted_address(transport)
         super().connection_made(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
