@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tts_agents.errors import TTSValidationError
+from tts_agents.text.segment import Segment
 from tts_agents.text.ssml import Prosody, Run, looks_like_ssml, parse_ssml
+from tts_agents.text.ssml_segments import ssml_segments
+from tts_agents.text.tokens import Token
 
 SAMPLES = [
     "<speak>Hello <s>world</s></speak>",
@@ -15,6 +18,13 @@ SAMPLES = [
     '<speak>Say <phoneme ph="x">tomato</phoneme> <sub alias="W W W">WWW</sub>.</speak>',
     '<speak><break time="1s"/> <emphasis>hi</emphasis> <break/> there </speak>',
 ]
+
+
+def spoken(source: str) -> Segment:
+    """The one segment ``source`` is spoken as (say-as and sub read, the rest as written)."""
+    segments = ssml_segments(source)
+    assert len(segments) == 1, segments
+    return segments[0]
 
 
 def only(source: str) -> Run:
@@ -267,11 +277,16 @@ def test_mark_is_accepted_and_ignored() -> None:
 @pytest.mark.parametrize(
     ("kind", "content", "expected"),
     [
-        ('interpret-as="characters"', "ABC", "A B C"),
-        ('interpret-as="spell-out"', "a1 b", "a 1 b"),
-        ('interpret-as="cardinal"', "1,234", "1234"),
-        ('interpret-as="number"', "-1,234,567.5", "-1234567.5"),
-        ('interpret-as="number"', "42", "42"),
+        ('interpret-as="characters"', "ABC", "eh B C"),
+        ('interpret-as="spell-out"', "a1 b", "eh one B"),
+        ('interpret-as="cardinal"', "1,234", "one thousand two hundred thirty-four"),
+        (
+            'interpret-as="number"',
+            "-1,234,567.5",
+            "minus one million two hundred thirty-four thousand "
+            "five hundred sixty-seven point five",
+        ),
+        ('interpret-as="number"', "42", "forty-two"),
         ('interpret-as="ordinal"', "0", "zeroth"),
         ('interpret-as="ordinal"', "1", "first"),
         ('interpret-as="ordinal"', "2", "second"),
@@ -297,50 +312,69 @@ def test_mark_is_accepted_and_ignored() -> None:
             "999999",
             "nine hundred ninety-nine thousand nine hundred ninety-ninth",
         ),
-        ('interpret-as="date"', "2024-03-05", "March fifth, 2024"),
-        ('interpret-as="date" format="ymd"', "2024/12/31", "December thirty-first, 2024"),
-        ('interpret-as="date" format="mdy"', "03/05/2024", "March fifth, 2024"),
-        ('interpret-as="date" format="dmy"', "05.03.2024", "March fifth, 2024"),
+        ('interpret-as="date"', "2024-03-05", "March fifth, twenty twenty-four"),
+        (
+            'interpret-as="date" format="ymd"',
+            "2024/12/31",
+            "December thirty-first, twenty twenty-four",
+        ),
+        ('interpret-as="date" format="mdy"', "03/05/2024", "March fifth, twenty twenty-four"),
+        ('interpret-as="date" format="dmy"', "05.03.2024", "March fifth, twenty twenty-four"),
         ('interpret-as="date" format="md"', "7/4", "July fourth"),
         ('interpret-as="date" format="dm"', "29-2", "February twenty-ninth"),
-        ('interpret-as="date" format="ym"', "2024-02", "February 2024"),
-        ('interpret-as="date" format="my"', "11/1999", "November 1999"),
-        ('interpret-as="date" format="y"', "1999", "1999"),
-        ('interpret-as="date"', "2024-02-29", "February twenty-ninth, 2024"),
-        ('interpret-as="telephone"', "555-1234", "5 5 5, 1 2 3 4"),
-        ('interpret-as="telephone"', "(555) 123-4567", "5 5 5, 1 2 3, 4 5 6 7"),
-        ('interpret-as="telephone"', "+1 555", "plus 1, 5 5 5"),
+        ('interpret-as="date" format="ym"', "2024-02", "February twenty twenty-four"),
+        ('interpret-as="date" format="my"', "11/1999", "November nineteen ninety-nine"),
+        ('interpret-as="date" format="y"', "1999", "nineteen ninety-nine"),
+        ('interpret-as="date"', "2024-02-29", "February twenty-ninth, twenty twenty-four"),
+        ('interpret-as="telephone"', "555-1234", "five five five, one two three four"),
+        (
+            'interpret-as="telephone"',
+            "(555) 123-4567",
+            "five five five, one two three, four five six seven",
+        ),
+        ('interpret-as="telephone"', "+1 555", "plus one, five five five"),
     ],
 )
 def test_say_as(kind: str, content: str, expected: str) -> None:
-    assert only(f"<speak><say-as {kind}>{content}</say-as></speak>").text == expected
+    assert spoken(f"<speak><say-as {kind}>{content}</say-as></speak>").text == expected
 
 
-def test_say_as_expansion_maps_to_the_content_span() -> None:
+def test_say_as_expansion_is_one_token_over_the_content() -> None:
     source = '<speak>Day <say-as interpret-as="ordinal">21</say-as></speak>'
-    run = only(source)
+    segment = spoken(source)
     content = source.index("21")
-    assert run.text == "Day twenty-first"
-    assert run.offsets[4:] == (content,) * len("twenty-first") + (content + 2,)
+    assert segment.text == "Day twenty-first"
+    assert segment.tokens == (
+        Token(0, 3, source.index("Day"), source.index("Day") + 3, "Day"),
+        Token(4, 16, content, content + 2, "21"),
+    )
 
 
-def test_text_after_say_as_keeps_its_own_offsets() -> None:
+def test_text_after_say_as_is_its_own_token() -> None:
     source = '<speak>On <say-as interpret-as="ordinal"> 3 </say-as> May</speak>'
-    run = only(source)
-    assert run.text == "On third May"
-    assert run.offsets[3:8] == (source.index("3"),) * 5
-    assert run.offsets[8] == source.index(" </say-as>")
-    may = source.index("May")
-    assert run.offsets[9:] == (may, may + 1, may + 2, may + 3)
+    segment = spoken(source)
+    assert segment.text == "On third May"
+    three, may = source.index("3"), source.index("May")
+    assert [(t.written, t.source_start, t.source_end) for t in segment.spoken_tokens()] == [
+        ("On", 7, 9),
+        ("3", three, three + 1),
+        ("May", may, may + 3),
+    ]
+    assert segment.text[9:] == "May"
 
 
 def test_sub_alias_replaces_the_content() -> None:
     source = '<speak>The <sub alias="  World   Wide Web ">WWW</sub>.</speak>'
-    run = only(source)
+    segment = spoken(source)
     content = source.index("WWW")
-    assert run.text == "The World Wide Web."
-    assert run.offsets[4:-2] == (content,) * len("World Wide Web")
-    assert run.offsets[-2:] == (source.index("."), source.index(".") + 1)
+    assert segment.text == "The World Wide Web."
+    www = segment.tokens[1]
+    assert (www.written, www.source_start, www.source_end) == (
+        "WWW.",
+        content,
+        source.index(".") + 1,
+    )
+    assert segment.text[www.begin : www.end] == "World Wide Web."
 
 
 def test_empty_sub_maps_to_the_element() -> None:

@@ -69,7 +69,8 @@ async def test_ssml_timestamps_point_into_the_ssml_source(transcribe: Transcribe
             "Please tell me the weather forecast & more. For tomorrow in London.", format="wav"
         )
     words = [ssml[m.text_start : m.text_end] for m in response.words]
-    assert words[:8] == ["Please", "tell", "me", "the", "weather", "forecast", "&", "more."]
+    assert words[:8] == ["Please", "tell", "me", "the", "weather", "forecast", "&amp;", "more."]
+    assert [m.word for m in response.words][6:8] == ["&", "more."]  # as written, decoded
     assert "<" not in "".join(words)
     assert (response.duration or 0) > (plain.duration or 0) + 0.5  # the break and slow prosody
     assert "forecast" in transcribe(decode(response.audio_data or b""))

@@ -66,6 +66,11 @@ class TTSConfig(BaseSettings):
     default_format: AudioFormat = AudioFormat.MP3
     default_speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
     language: str | None = None
+    normalize: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Read numbers, dates, money and symbols as people say them: auto is on "
+        "for local engines and off for cloud engines, which normalize for themselves.",
+    )
     sample_rate: int | None = Field(default=None, ge=8000, le=192000)
     max_text_length: int = Field(default=DEFAULT_MAX_TEXT_LENGTH, ge=1)
     enable_security_checks: bool = True

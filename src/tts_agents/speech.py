@@ -10,6 +10,7 @@ import io
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,14 @@ from tts_agents.files import atomic_output
 from tts_agents.models import TTSResponse
 from tts_agents.subtitling import SubtitleTrack, alignment
 from tts_agents.synthesis import SpeechStream
-from tts_agents.text.segment import Segment, SegmentSizes, segment_text
+from tts_agents.text.front_end import (
+    normalize_mode,
+    normalizes,
+    speech_segments,
+    voice_language,
+)
+from tts_agents.text.segment import Segment, SegmentSizes
 from tts_agents.text.ssml import looks_like_ssml
-from tts_agents.text.ssml_segments import ssml_segments
 from tts_agents.text.validation import (
     validate_pieces,
     validate_range,
@@ -37,6 +43,16 @@ from tts_agents.types import AudioFormat, TTSModel, Voice, VoiceInfo
 logger = logging.getLogger("tts_agents")
 
 _UNLIMITED = -1
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """How a request's text is read: in which language, normalized or as written."""
+
+    language: str | None
+    normalize: bool
+
+
 REMOTE_SEGMENT = 4000  # characters per cloud request (OpenAI takes at most 4096)
 REMOTE_SIZES = SegmentSizes((REMOTE_SEGMENT,))
 
@@ -92,6 +108,7 @@ class TTSAgent:
         model: str | None = None,
         instructions: str | None = None,
         max_break_seconds: float | None = None,
+        normalize: str | bool | None = None,
     ) -> SpeechStream:
         """Validate a request and return the stream that will produce it.
 
@@ -102,11 +119,17 @@ class TTSAgent:
         bit rate. ``model`` and ``instructions`` go to cloud engines; local ones ignore them.
         ``max_break_seconds`` caps the total of an SSML document's breaks (the server's
         guard against a few bytes asking for hours of silence); ``None`` is no cap.
+        ``normalize`` (``auto``/``on``/``off``, default the config's) reads numbers, dates,
+        money and symbols as people say them; ``auto`` does so for local engines.
         """
         config = self.config
         language = language or config.language
         engine, voice_id = route(self.engine, str(voice or config.default_voice), language)
-        segments, length = self._segments(text, ssml, max_length, engine.capabilities)
+        mode = normalize_mode(config.normalize if normalize is None else normalize)
+        reading = _Reading(
+            language or voice_language(voice_id), normalizes(mode, engine.capabilities.local)
+        )
+        segments, length = self._segments(text, ssml, max_length, engine.capabilities, reading)
         if max_break_seconds is not None and isinstance(segments, list):
             _check_breaks(segments, max_break_seconds)
         spec = _choose_format(format, output_path, config.default_format)
@@ -124,6 +147,7 @@ class TTSAgent:
         stream.text_length = length
         if isinstance(text, str) and not (ssml or looks_like_ssml(text)):
             stream.text = text
+        stream.normalized = reading.normalize
         if isinstance(engine, FallbackEngine):
             stream.report = FallbackReport()
         return stream
@@ -134,6 +158,7 @@ class TTSAgent:
         ssml: bool | None,
         max_length: int | None,
         capabilities: Capabilities,
+        reading: _Reading,
     ) -> tuple[Iterable[Segment], int | None]:
         # A local engine gets its own schedule: a short first segment (first audio fast),
         # then pieces sized for its throughput. A cloud engine gets requests as large as
@@ -141,18 +166,19 @@ class TTSAgent:
         sizes = capabilities.segments if capabilities.local else REMOTE_SIZES
         markup = capabilities.prosody_markup
         config = self.config
+        front = {"language": reading.language, "normalize": reading.normalize, "sizes": sizes}
         if not isinstance(text, str | bytes):
             pieces = validate_pieces(text, security_checks=config.enable_security_checks)
-            return segment_text(pieces, sizes=sizes), None
+            return speech_segments(pieces, ssml=False, **front), None
         limit = config.max_text_length if max_length is None else max_length
         checked = validate_text(
             text,
             max_length=None if limit == _UNLIMITED else limit,
             security_checks=config.enable_security_checks,
         )
-        if looks_like_ssml(checked) if ssml is None else ssml:
-            return ssml_segments(checked, markup=markup, sizes=sizes), len(checked)
-        return segment_text([checked], sizes=sizes), len(checked)
+        is_ssml = looks_like_ssml(checked) if ssml is None else ssml
+        segments = speech_segments(checked, ssml=is_ssml, markup=markup, **front)
+        return segments, len(checked)
 
     async def generate_speech(
         self,

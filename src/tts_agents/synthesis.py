@@ -9,7 +9,6 @@ and memory stays flat however long the text is.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from tts_agents.audio.tempo import TempoStretcher
 from tts_agents.engines.base import Engine, SynthesisOptions
 from tts_agents.errors import TTSAPIError, TTSValidationError
 from tts_agents.text.segment import Segment
+from tts_agents.text.token_clock import TokenClock
 from tts_agents.text.validation import MAX_SPEED, MIN_SPEED
 from tts_agents.types import AudioChunk, WordMark
 
@@ -49,7 +49,8 @@ class SpeechStream:
     on_words: WordSink | None = None
     samples: int = 0
     text_length: int | None = None
-    text: str | None = None  # the whole plain text, when provider pass-through may use it
+    text: str | None = None  # the whole plain text (alignment; provider pass-through)
+    normalized: bool = False  # the segments are read for the engine, not the text as written
     report: Any = None  # a FallbackReport when the engine is a fallback chain
     passed_through: bool = False
     words: list[WordMark] = field(default_factory=list)
@@ -115,6 +116,7 @@ class SpeechStream:
         low, high = capabilities.speed_range
         return (
             self.text is not None
+            and not self.normalized
             and self.format.name in capabilities.native_formats
             and self.sample_rate == capabilities.sample_rate
             and low <= self.options.speed <= high
@@ -133,21 +135,27 @@ class SpeechStream:
     async def _speak(self, segment: Segment) -> AsyncIterator[AudioChunk]:
         options, tempo = self._segment_options(segment)
         stretch: TempoStretcher | None = None
-        base = self.samples
+        clock: TokenClock | None = None
         extra = {} if self.report is None else {"report": self.report}
         source = self.engine.synthesize(segment.text, options, **extra)  # type: ignore[call-arg]
         async with aclosing(source):
             async for chunk in source:
                 if abs(tempo - 1.0) > _SPEED_EPSILON and stretch is None:
                     stretch = TempoStretcher(chunk.sample_rate, tempo)
+                if clock is None:
+                    scale = self.sample_rate / chunk.sample_rate / tempo
+                    clock = TokenClock(segment, self.samples, scale)
                 pcm = stretch.process(chunk.pcm) if stretch else chunk.pcm
-                scale = self.sample_rate / chunk.sample_rate / tempo
-                marks = tuple(_map_mark(mark, segment, base, scale) for mark in chunk.marks)
+                marks = tuple(clock.place(chunk.marks))
                 yield self._count(self._resample(pcm, chunk.sample_rate), marks)
         if stretch:
             tail = stretch.flush()
             if tail:
                 yield self._count(self._resample(tail, stretch.sample_rate))
+        if clock is not None and self.engine.capabilities.word_timestamps:
+            rest = tuple(clock.finish(self.samples))
+            if rest:  # tokens the engine never marked: timed, with no audio of their own
+                yield self._count(b"", rest)
 
     def _segment_options(self, segment: Segment) -> tuple[SynthesisOptions, float]:
         """Engine options for a segment, and the tempo left for time-stretching."""
@@ -189,14 +197,3 @@ class SpeechStream:
 def _split_first(pcm: bytes, sample_rate: int) -> tuple[bytes, ...]:
     cut = 2 * (sample_rate * _FIRST_PIECE_MS // 1000)
     return (pcm[:cut], pcm[cut:]) if len(pcm) > 2 * cut else (pcm,)
-
-
-def _map_mark(mark: WordMark, segment: Segment, base: int, scale: float) -> WordMark:
-    text = segment.text
-    end = min(mark.text_end, len(text))
-    while end < len(text) and unicodedata.category(text[end]).startswith("P"):
-        end += 1  # keep the word's trailing punctuation: subtitles break cues on it
-    start, source_end = segment.source_span(mark.text_start, end)
-    return WordMark(
-        start, source_end, base + round(mark.sample * scale), text[mark.text_start : end]
-    )

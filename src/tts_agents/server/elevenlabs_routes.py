@@ -11,7 +11,7 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -61,6 +61,11 @@ class TextToSpeechRequest(BaseModel):
     model_id: str | None = None
     language_code: str | None = None
     voice_settings: VoiceSettings | None = None
+    apply_text_normalization: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Read numbers, dates and symbols as words: `auto` does so for local "
+        "engines; cloud engines normalize for themselves.",
+    )
 
 
 _AUDIO = success_body(*MEDIA_TYPES, description="The audio in `output_format`")
@@ -151,6 +156,7 @@ def _prepare(
         format=output.spec,
         speed=body.voice_settings.speed if body.voice_settings else None,
         language=body.language_code,
+        normalize=body.apply_text_normalization,
         sample_rate=output.sample_rate,
         max_length=request.app.state.settings.max_input_chars,
         max_break_seconds=request.app.state.settings.max_break_seconds,

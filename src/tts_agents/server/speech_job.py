@@ -24,6 +24,7 @@ class SpeechJob:
     model: str | None = None
     instructions: str | None = None
     max_break_seconds: float | None = None
+    normalize: str | None = None
 
     def prepare(self, agent: TTSAgent) -> SpeechStream:
         """Validate the request and return its stream (raises the validation errors)."""

@@ -32,6 +32,7 @@ from tts_agents.server.settings import ServerSettings
 from tts_agents.server.usage import account_speech
 from tts_agents.speech import TTSAgent
 from tts_agents.subtitling import alignment
+from tts_agents.text.front_end import normalize_mode
 
 router = APIRouter()
 logger = get_logger(__name__)
@@ -106,6 +107,7 @@ class _Session:
         self.output: OutputFormat = parse_output_format(
             self.websocket.query_params.get("output_format")
         )
+        self.normalize = normalize_mode(self.websocket.query_params.get("apply_text_normalization"))
         route(self.agent.engine, self.voice_id, None)  # an unknown voice fails before any audio
         self.encoder: Encoder = create_encoder(self.output.spec, self.output.sample_rate)
         self._configure(first)
@@ -214,6 +216,7 @@ class _Session:
             sample_rate=self.output.sample_rate,
             max_length=self.settings.max_input_chars,
             max_break_seconds=self.settings.max_break_seconds,
+            normalize=self.normalize,
         )
         done = account_speech(self.websocket, stream)
         audio = []

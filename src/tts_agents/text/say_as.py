@@ -1,8 +1,9 @@
 """SSML attribute values and ``<say-as>``: characters, numbers, dates, telephone numbers.
 
-English words for cardinals and ordinals (0 to 999,999) are written here rather than
-pulled from a dependency; anything that cannot be read as asked raises :class:`BadValue`,
-which the SSML parser turns into an error with the element's position.
+The words come from the same readers that normalize plain text (:mod:`.normalize`), so a
+date reads the same written as ``3/4/2024`` or as ``<say-as interpret-as="date">``. What
+cannot be read as asked raises :class:`BadValue`, which the SSML parser turns into an
+error with the element's position.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from tts_agents.text.normalize import Reader
 
 _T = TypeVar("_T")
 
@@ -25,16 +29,6 @@ def labels(names: str, *values: _T) -> dict[str, _T]:
 
 
 _DATE_FORMATS = labels("mdy dmy ymd md dm ym my y", *"mdy dmy ymd md dm ym my y".split())
-_MONTHS = "January February March April May June July August September October November December"
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "- - twenty thirty forty fifty sixty seventy eighty ninety".split()
-_IRREGULAR_ORDINALS = labels(
-    "one two three five eight nine twelve",
-    *"first second third fifth eighth ninth twelfth".split(),
-)
 
 
 def required(attrib: dict[str, str], name: str) -> str:
@@ -65,26 +59,26 @@ def label(table: dict[str, _T]) -> Callable[[str], _T]:
     return parse
 
 
-def say_as(attrib: dict[str, str], text: str) -> str:
-    """The words to speak for a ``<say-as>`` element's ``text``."""
+def say_as(attrib: dict[str, str], text: str, reader: Reader) -> str:
+    """The words ``reader`` speaks for a ``<say-as>`` element's ``text``."""
     kind = required(attrib, "interpret-as")
     if kind not in _SAY_AS:
         raise BadValue(f"attribute interpret-as={kind!r} is not one of {', '.join(_SAY_AS)}")
-    return _SAY_AS[kind](text, attrib)
+    return _SAY_AS[kind](text, attrib, reader)
 
 
-def _characters(text: str, attrib: dict[str, str]) -> str:
-    return " ".join(char for char in text if not char.isspace())
+def _characters(text: str, attrib: dict[str, str], reader: Reader) -> str:
+    return reader.characters(text)
 
 
-def _cardinal(text: str, attrib: dict[str, str]) -> str:
+def _cardinal(text: str, attrib: dict[str, str], reader: Reader) -> str:
     if not re.fullmatch(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?", text):
         raise BadValue(f"content {text!r} is not a number")
-    return text.replace(",", "")
+    return reader.cardinal(text)
 
 
-def _ordinal(text: str, attrib: dict[str, str]) -> str:
-    return _ordinal_words(_whole_number(text))
+def _ordinal(text: str, attrib: dict[str, str], reader: Reader) -> str:
+    return reader.ordinal(_whole_number(text))
 
 
 def _whole_number(text: str) -> int:
@@ -94,7 +88,7 @@ def _whole_number(text: str) -> int:
     return int(match[1].replace(",", ""))
 
 
-def _date(text: str, attrib: dict[str, str]) -> str:
+def _date(text: str, attrib: dict[str, str], reader: Reader) -> str:
     order = attribute(attrib, "format", label(_DATE_FORMATS)) or "ymd"
     parts = re.split(r"[-/.]", text)
     if len(parts) != len(order) or not all(re.fullmatch("[0-9]{1,4}", part) for part in parts):
@@ -105,12 +99,7 @@ def _date(text: str, attrib: dict[str, str]) -> str:
         raise BadValue(f"content {text!r} has no month {month}")
     if day is not None and month is not None and not 1 <= day <= _days_in(month, year):
         raise BadValue(f"content {text!r} has no day {day} in that month")
-    if month is None:
-        return str(year)
-    name = _MONTHS.split()[month - 1]
-    if day is None:
-        return f"{name} {year}"
-    return f"{name} {_ordinal_words(day)}" + ("" if year is None else f", {year}")
+    return reader.date(year, month, day)
 
 
 def _days_in(month: int, year: int | None) -> int:
@@ -119,14 +108,13 @@ def _days_in(month: int, year: int | None) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def _telephone(text: str, attrib: dict[str, str]) -> str:
+def _telephone(text: str, attrib: dict[str, str], reader: Reader) -> str:
     if not re.fullmatch(r"\+?[0-9().\s-]*[0-9][0-9().\s-]*", text):
         raise BadValue(f"content {text!r} is not a telephone number")
-    spoken = ", ".join(" ".join(group) for group in re.findall("[0-9]+", text))
-    return f"plus {spoken}" if text.startswith("+") else spoken
+    return reader.telephone(text)
 
 
-_SAY_AS: dict[str, Callable[[str, dict[str, str]], str]] = {
+_SAY_AS: dict[str, Callable[[str, dict[str, str], Reader], str]] = {
     "characters": _characters,
     "spell-out": _characters,
     "cardinal": _cardinal,
@@ -135,30 +123,3 @@ _SAY_AS: dict[str, Callable[[str, dict[str, str]], str]] = {
     "date": _date,
     "telephone": _telephone,
 }
-
-
-def _cardinal_words(number: int) -> str:
-    thousands, rest = divmod(number, 1000)
-    if not thousands:
-        return _below_thousand(rest)
-    head = f"{_below_thousand(thousands)} thousand"
-    return f"{head} {_below_thousand(rest)}" if rest else head
-
-
-def _below_thousand(number: int) -> str:
-    hundreds, rest = divmod(number, 100)
-    head = f"{_ONES[hundreds]} hundred" if hundreds else ""
-    if rest < 20:
-        tail = _ONES[rest] if rest or not hundreds else ""
-    else:
-        tail = _TENS[rest // 10] + (f"-{_ONES[rest % 10]}" if rest % 10 else "")
-    return f"{head} {tail}".strip()
-
-
-def _ordinal_words(number: int) -> str:
-    words = _cardinal_words(number)
-    cut = max(words.rfind(" "), words.rfind("-")) + 1
-    head, last = words[:cut], words[cut:]
-    if last in _IRREGULAR_ORDINALS:
-        return head + _IRREGULAR_ORDINALS[last]
-    return head + (f"{last[:-1]}ieth" if last.endswith("y") else f"{last}th")

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from tts_agents.text.tokens import Token, whitespace_tokens
+
 FIRST_MIN_CHARS = 12
 FIRST_MAX_CHARS = 100
 MAX_CHARS = 600
@@ -83,7 +85,8 @@ class Segment:
 
     ``start`` is the input offset of ``text[0]``. When the text is not a plain slice of
     the input (SSML, expansions), ``offsets`` holds the input offset of every character
-    plus the end offset.
+    plus the end offset. ``tokens`` says which input token each part of ``text`` reads
+    (None: the text is the input as written, one token per whitespace run).
     """
 
     text: str
@@ -92,6 +95,13 @@ class Segment:
     prosody: Prosody = field(default_factory=Prosody)
     pause_after_ms: int = 0
     markup: bool = False  # ``text`` is <speak> markup carrying prosody changes inside it
+    tokens: tuple[Token, ...] | None = None
+
+    def spoken_tokens(self) -> tuple[Token, ...]:
+        """The input tokens this segment speaks, in order."""
+        if self.tokens is not None:
+            return self.tokens
+        return whitespace_tokens(self.text, self.start)
 
     def source_span(self, begin: int, end: int) -> tuple[int, int]:
         """Input offsets of ``text[begin:end]``."""
@@ -104,7 +114,16 @@ class Segment:
         """The segment for ``text[begin:end]``, with the same prosody."""
         offsets = None if self.offsets is None else self.offsets[begin : end + 1]
         start = self.start + begin if offsets is None else offsets[0]
-        return Segment(self.text[begin:end], start, offsets, self.prosody, pause_after_ms)
+        tokens = None
+        if self.tokens is not None:  # a token belongs to the part its reading starts in
+            tokens = tuple(
+                token.clipped(end).shifted(-begin)
+                for token in self.tokens
+                if begin <= token.begin < end or token.begin == end == len(self.text)
+            )
+        return Segment(
+            self.text[begin:end], start, offsets, self.prosody, pause_after_ms, tokens=tokens
+        )
 
 
 def segment_text(
@@ -147,7 +166,7 @@ def split_segment(
     while begin < len(text):
         limit = sizes.limit(index, emitted)
         cut = _find_cut(text[begin:], limit, index == 0, final=True) or len(text) - begin
-        end = begin + cut
+        end = _outside_tokens(segment, begin + cut)
         pause = segment.pause_after_ms if end >= len(text) else 0
         if text[begin:end].strip():
             index, emitted = index + 1, emitted + end - begin
@@ -155,6 +174,15 @@ def split_segment(
         elif pause:
             yield segment.part(begin, end, pause)
         begin = end
+
+
+def _outside_tokens(segment: Segment, end: int) -> int:
+    """``end``, moved past the reading it falls inside ("one thousand | two hundred")."""
+    for token in segment.tokens or ():
+        if token.begin < end < token.end:
+            rest = segment.text[token.end :]
+            return token.end + len(rest) - len(rest.lstrip())
+    return end
 
 
 def split_clauses(text: str) -> list[tuple[int, int, str]]:

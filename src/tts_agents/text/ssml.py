@@ -23,6 +23,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from tts_agents.errors import TTSValidationError
+from tts_agents.text.normalize import Fixed, Reader, reader_for
 from tts_agents.text.say_as import BadValue as _BadValue
 from tts_agents.text.say_as import attribute as _attribute
 from tts_agents.text.say_as import label as _label
@@ -30,6 +31,7 @@ from tts_agents.text.say_as import labels as _labels
 from tts_agents.text.say_as import required as _required
 from tts_agents.text.say_as import say_as as _say_as
 from tts_agents.text.segment import Prosody
+from tts_agents.text.tokens import Token
 
 __all__ = ["Prosody", "Run", "looks_like_ssml", "parse_ssml"]
 
@@ -69,7 +71,10 @@ class Run:
     ``offsets`` has ``len(text) + 1`` entries: the source offset of each character, then
     the end offset, so ``source[offsets[i]:offsets[i + 1]]`` is where ``text[i]`` came
     from. A ``<phoneme>`` run sets ``phonemes`` (and ``alphabet``); its ``text`` is the
-    element's content, for engines that cannot take phonemes.
+    element's content, for engines that cannot take phonemes. ``ends`` holds where each
+    character ends in the source (an entity spans several); ``fixed`` marks ``<say-as>``
+    and ``<sub>`` content with the words to say for it. Once normalized, ``text`` is what
+    is spoken and ``tokens`` ties it to the source tokens.
     """
 
     text: str
@@ -78,6 +83,9 @@ class Run:
     pause_after_ms: int = 0
     phonemes: str | None = None
     alphabet: str | None = None
+    ends: tuple[int, ...] = field(default=(), compare=False)
+    fixed: tuple[Fixed, ...] = ()
+    tokens: tuple[Token, ...] | None = None
 
 
 def looks_like_ssml(text: str) -> bool:
@@ -85,16 +93,16 @@ def looks_like_ssml(text: str) -> bool:
     return _LOOKS_LIKE.match(text) is not None
 
 
-def parse_ssml(source: str) -> list[Run]:
+def parse_ssml(source: str, reader: Reader | None = None) -> list[Run]:
     """Flatten the SSML document ``source`` into runs an engine can speak in order.
 
     Whitespace collapses as in a browser; adjacent text with the same prosody is one run;
     ``<p>`` and ``<s>`` end with a pause unless a ``<break>`` sets it. Malformed XML, a DTD,
     an unknown tag or a bad attribute raises :class:`TTSValidationError` (field ``ssml``)
-    naming the line and column.
+    naming the line and column. ``reader`` says ``<say-as>`` content (English by default).
     """
     start = len(source) - len(source.lstrip())
-    walker = _Walker(source, _elements(source, start))
+    walker = _Walker(source, _elements(source, start), reader or reader_for("en"))
     for token in _scan(source, start):
         walker.feed(token)
     return walker.builder.runs()
@@ -183,6 +191,8 @@ class _Draft:
     end: int
     chars: list[str] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    fixed: list[Fixed] = field(default_factory=list)
     pause_ms: int = 0
     explicit_pause: bool = False
     sealed: bool = False
@@ -193,13 +203,23 @@ class _Draft:
     def append(self, char: str, start: int, end: int) -> None:
         self.chars.append(char)
         self.starts.append(start)
+        self.ends.append(end)
         self.end = end
 
     def run(self) -> Run:
         phonemes, alphabet = self.phoneme or (None, None)
         offsets = (*self.starts, self.end)
         text = "".join(self.chars)
-        return Run(text, offsets, self.prosody, self.pause_ms, phonemes, alphabet)
+        return Run(
+            text,
+            offsets,
+            self.prosody,
+            self.pause_ms,
+            phonemes,
+            alphabet,
+            tuple(self.ends),
+            tuple(self.fixed),
+        )
 
 
 class _Builder:
@@ -226,6 +246,15 @@ class _Builder:
             self._drafts.append(last)
         last.append(char.char, char.start, char.end)
         self._after_pause = False
+
+    def add_fixed(self, chars: list[_Char], prosody: Prosody, words: str) -> None:
+        """Add ``chars`` as one token said as ``words``."""
+        for index, char in enumerate(chars):
+            self.add(char, prosody)
+            if index == 0:
+                draft, begin = self._drafts[-1], len(self._drafts[-1].chars) - 1
+        if chars:
+            draft.fixed.append(Fixed(begin, len(draft.chars), words))
 
     def seal(self) -> None:
         if self._drafts:
@@ -263,8 +292,11 @@ class _Frame:
 class _Walker:
     """Applies each element's meaning to the builder as tags and characters arrive."""
 
-    def __init__(self, source: str, elements: Iterator[tuple[str, dict[str, str]]]) -> None:
+    def __init__(
+        self, source: str, elements: Iterator[tuple[str, dict[str, str]]], reader: Reader
+    ) -> None:
         self.source = source
+        self.reader = reader
         self.builder = _Builder()
         self._elements = elements
         self._stack: list[_Frame] = []
@@ -354,21 +386,21 @@ class _Walker:
         self.builder.seal()
 
     def _expand(self, frame: _Frame, content: list[_Char], end: _Tag) -> None:
-        """Speak say-as/sub text in place of the content; it maps to the content span."""
+        """Say say-as/sub content as one token read as the element asks."""
         words = [i for i, char in enumerate(content) if char.char not in _SPACE]
         first, last = (words[0], words[-1] + 1) if words else (len(content), len(content))
         text = "".join(char.char for char in content[first:last])
         if frame.name == "sub":
             spoken = " ".join(_required(frame.attrib, "alias").split())
         else:
-            spoken = _say_as(frame.attrib, " ".join(text.split()))
-        span = (
-            (content[first].start, content[last - 1].end) if words else (frame.tag.start, end.end)
-        )
+            spoken = _say_as(frame.attrib, " ".join(text.split()), self.reader)
         for char in content[:first]:
             self.builder.add(char, frame.prosody)
-        for char in spoken:
-            self.builder.add(_Char(char, *span), frame.prosody)
+        if words:
+            self.builder.add_fixed(content[first:last], frame.prosody, spoken)
+        else:  # nothing written to show: the alias itself, tied to the element
+            for char in spoken:
+                self.builder.add(_Char(char, frame.tag.start, end.end), frame.prosody)
         for char in content[last:]:
             self.builder.add(char, frame.prosody)
 

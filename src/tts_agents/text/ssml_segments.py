@@ -4,13 +4,19 @@ Runs with no pause between them belong to one phrase. For an engine that reads p
 markup, a phrase whose prosody changes part-way (an emphasized word) becomes one markup
 segment, so the sentence keeps its intonation; for other engines each run is spoken on its
 own. Every character of a markup segment still maps back to the SSML source.
+
+Each run is read first (:func:`~tts_agents.text.normalize.read_text`): ``<say-as>`` and
+``<sub>`` content always, the rest of the text when normalization is on. Segments carry the
+tokens, so word timings point at the SSML source.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from tts_agents.errors import TTSValidationError
+from tts_agents.text.normalize import Reader, read_text, reader_for
 from tts_agents.text.segment import (
     DEFAULT_SIZES,
     MAX_CHARS,
@@ -20,6 +26,7 @@ from tts_agents.text.segment import (
     split_segment,
 )
 from tts_agents.text.ssml import Run, parse_ssml
+from tts_agents.text.tokens import Token
 
 __all__ = ["ssml_segments"]
 
@@ -27,14 +34,22 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def ssml_segments(
-    source: str, *, markup: bool = False, sizes: SegmentSizes = DEFAULT_SIZES
+    source: str,
+    *,
+    markup: bool = False,
+    sizes: SegmentSizes = DEFAULT_SIZES,
+    language: str | None = None,
+    normalize: bool = False,
 ) -> list[Segment]:
     """Parse ``source`` (raising a validation error with the position) into segments.
 
+    ``language`` picks the reader for ``<say-as>`` (and for all text when ``normalize``).
     A document with neither words nor breaks (``<speak></speak>``, only ``<mark>``s, an
     empty ``<sub>``) is refused: there is nothing to speak.
     """
-    segments = list(_segments(parse_ssml(source), markup, sizes))
+    reader = reader_for(language)
+    runs = [_read(run, reader if normalize else None) for run in parse_ssml(source, reader)]
+    segments = list(_segments(runs, markup, sizes))
     if not segments:
         raise TTSValidationError("text", "the SSML holds nothing to speak (no words, no breaks)")
     return segments
@@ -50,7 +65,9 @@ def _segments(runs: list[Run], markup: bool, sizes: SegmentSizes) -> Iterator[Se
             continue
         for run in phrase:
             pause = run.pause_after_ms
-            segment = Segment(run.text, run.offsets[0], run.offsets, run.prosody, pause)
+            segment = Segment(
+                run.text, run.offsets[0], run.offsets, run.prosody, pause, tokens=run.tokens
+            )
             if not run.text.strip():  # a break with no words around it: only its silence
                 if pause:
                     yield segment
@@ -59,6 +76,13 @@ def _segments(runs: list[Run], markup: bool, sizes: SegmentSizes) -> Iterator[Se
                 if part.text.strip():
                     spoken, emitted = spoken + 1, emitted + len(part.text)
                 yield part
+
+
+def _read(run: Run, reader: Reader | None) -> Run:
+    """The run as it will be spoken (a ``<phoneme>`` run is spoken from its phonemes)."""
+    ends = run.ends or tuple(start + 1 for start in run.offsets[:-1])
+    reading = read_text(run.text, run.offsets, ends, None if run.phonemes else reader, run.fixed)
+    return replace(run, text=reading.text, offsets=reading.offsets, tokens=reading.tokens, fixed=())
 
 
 def _phrases(runs: list[Run]) -> Iterator[list[Run]]:
@@ -78,6 +102,7 @@ def _phrases(runs: list[Run]) -> Iterator[list[Run]]:
 def _markup_segment(phrase: list[Run]) -> Segment:
     parts: list[str] = []
     offsets: list[int] = []
+    tokens: list[Token] = []
 
     def add(text: str, offset: int) -> None:
         parts.append(text)
@@ -86,14 +111,21 @@ def _markup_segment(phrase: list[Run]) -> Segment:
     add("<speak>", phrase[0].offsets[0])
     for run in phrase:
         add(_prosody_tag(run.prosody), run.offsets[0])
+        positions = []  # where each character of the run lands, escapes included
         for index, char in enumerate(run.text):
+            positions.append(len(offsets))
             add(_ESCAPES.get(char, char), run.offsets[index])
+        positions.append(len(offsets))
+        for token in run.tokens or ():
+            begin, end = positions[token.begin], positions[token.end]
+            tokens.append(Token(begin, end, token.source_start, token.source_end, token.written))
         add("</prosody>", run.offsets[-1])
     end = phrase[-1].offsets[-1]
     add("</speak>", end)
     offsets.append(end)
     text = "".join(parts)
-    return Segment(text, offsets[0], tuple(offsets), Prosody(), phrase[-1].pause_after_ms, True)
+    pause = phrase[-1].pause_after_ms
+    return Segment(text, offsets[0], tuple(offsets), Prosody(), pause, True, tuple(tokens))
 
 
 def _prosody_tag(prosody: Prosody) -> str:
