@@ -66,6 +66,8 @@ BAD_CONFIGS = [
     (BASE + "voice: {name: alloy, speed: 9}\n", "voice.speed", "between 0.25 and 4.0"),
     (BASE + "voice: {engine: nope}\n", "voice.engine", "unknown engine 'nope'"),
     (BASE + "voice: {engine: openai, name: zed}\n", "voice.name", "unknown OpenAI voice"),
+    (BASE + "voice: nobody\n", "voice.name", "unknown voice 'nobody'"),
+    (BASE + "voice: [alloy]\n", "voice", "must be a voice name (voice: nova) or a mapping"),
     (BASE + "language: xx\nstt: {engine: openai}\n", "language", "unknown language 'xx'"),
     (
         BASE + "language: fr\nstt: {engine: pocketsphinx}\n",
@@ -219,6 +221,14 @@ def test_non_utf8_knowledge_file(tmp_path: Path) -> None:
     (tmp_path / "kb" / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     with pytest.raises(TTSConfigError, match=r"knowledge_base\[0\]: 'latin1.txt' is not UTF-8"):
         load_agent(path)
+
+
+@pytest.mark.parametrize("voice", ["alloy", "Alloy", "de+m3"])
+def test_a_plain_voice_name_is_short_for_a_mapping(tmp_path: Path, voice: str) -> None:
+    plain = load_agent(write_agent(tmp_path, BASE + f"voice: {voice}\n")).voice
+    mapping = load_agent(write_agent(tmp_path, BASE + f"voice: {{name: {voice}}}\n")).voice
+    assert plain == mapping
+    assert (plain.name, plain.engine, plain.speed) == (voice, "auto", 1.0)
 
 
 def test_full_agent_loads_with_paths_relative_to_the_yaml(tmp_path: Path) -> None:

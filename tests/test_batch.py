@@ -14,8 +14,7 @@ import pytest
 
 from tests.conftest import decode, run_cli
 from tts_agents import TTSAgent, TTSRequest, TTSValidationError
-from tts_agents.batch import BatchProcessor
-from tts_agents.batch_inputs import load_requests
+from tts_agents.batch import BatchProcessor, load_requests
 
 
 def manifest(directory: Path) -> dict[str, dict]:
@@ -162,3 +161,94 @@ def test_ray_backend_writes_the_same_files_as_local(tmp_path: Path) -> None:
         # espeak-ng adds a little random jitter, so compare decoded audio, not bytes
         a, b = decode(tmp_path / "local" / record["file"]), decode(tmp_path / "ray" / other["file"])
         assert a.sample_rate == b.sample_rate and abs(a.duration - b.duration) < 0.05 * a.duration
+
+
+def test_empty_cells_mean_not_set_so_defaults_apply(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "id,text,format,voice,speed,language,sample_rate\n"
+        "a,First row.,,,,,\n"
+        "b,Second row., ,,,,\n"
+        "c,Third row.,wav,echo,1.0,en,22050\n"
+    )
+    defaults = {"format": "flac", "voice": "nobody", "speed": 2.0}
+    a, b, c = load_requests(rows, defaults)
+    assert (a.format, a.voice, a.speed) == ("flac", "nobody", 2.0)
+    assert (b.format, b.voice, b.speed) == ("flac", "nobody", 2.0)  # a blank cell is empty too
+    assert (c.format, c.voice, c.speed, c.sample_rate) == ("wav", "echo", 1.0, 22050)
+    assert load_requests(rows)[0].format is None  # no default: the agent's own applies
+    jsonl = tmp_path / "rows.jsonl"
+    jsonl.write_text('{"text": "Null is not set.", "format": null, "voice": ""}\n')
+    (only,) = load_requests(jsonl, defaults)
+    assert (only.format, only.voice) == ("flac", "nobody")
+
+
+def test_command_options_fill_empty_csv_cells(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,text,format,voice\na,Empty cells.,,\nb,Own format.,wav,\n")
+    out = tmp_path / "o"
+    result = run_cli("batch", "-i", str(rows), "-d", str(out), "--format", "flac", "--json")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.flac", "b.wav", "manifest.jsonl"]
+    assert decode(out / "a.flac").codec == "flac" and decode(out / "a.flac").duration > 0.3
+    assert decode(out / "b.wav").codec.startswith("pcm_")
+    # the command's --voice reaches a row whose voice cell is empty: this one is unknown
+    voiced = run_cli("batch", "-i", str(rows), "-d", str(tmp_path / "v"), "--voice", "nobody")
+    assert voiced.returncode == 1 and b"2 failed" in voiced.stderr
+
+
+def test_manifest_index_is_the_number_in_the_file_name(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        "".join(
+            json.dumps(row) + "\n"
+            for row in (
+                {"text": "First."},
+                {"text": "Second.", "voice": "nobody"},
+                {"text": "Third."},
+                {"id": "named", "text": "Fourth."},
+            )
+        )
+    )
+    out = tmp_path / "o"
+    result = run_cli("batch", "-i", str(rows), "-d", str(out), "--json")
+    assert result.returncode == 1
+    records = manifest(out)
+    assert {name: record["index"] for name, record in records.items()} == {
+        "00001-first": 1,
+        "00002-second": 2,
+        "00003-third": 3,
+        "named": 4,
+    }
+    assert records["00003-third"]["file"] == "00003-third.mp3"
+    (error,) = json.loads(result.stdout)["errors"]
+    assert (error["index"], error["id"]) == (2, "00002-second")
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "/etc/passwd", ".hidden"])
+def test_unsafe_id_refuses_the_batch_naming_the_row(tmp_path: Path, bad: str) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"id,text\nfine,Would be spoken.\n{bad},Escapes.\n")
+    out = tmp_path / "o"
+    result = run_cli("batch", "-i", str(rows), "-d", str(out), "--engine", "espeak")
+    assert result.returncode == 2
+    message = result.stderr.decode()
+    assert message.count("\n") == 1, message
+    assert f"rows.csv line 3: id: {bad!r} is not a safe file name" in message
+    assert not out.exists()  # refused before any work: nothing half-written
+
+
+def test_repeated_id_is_refused_naming_both_rows(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"id": "same", "text": "One."}\n\n{"id": "same", "text": "Two."}\n')
+    result = run_cli("batch", "-i", str(rows), "-d", str(tmp_path / "o"))
+    assert result.returncode == 2 and not (tmp_path / "o").exists()
+    assert b"rows.jsonl line 3: id: 'same' is already used on line 1" in result.stderr
+
+
+async def test_library_refusal_names_the_item(tmp_path: Path) -> None:
+    requests = [TTSRequest(text="fine", id="fine"), TTSRequest(text="bad", id="a/b")]
+    async with TTSAgent() as agent:
+        with pytest.raises(TTSValidationError, match=r"item 2: id: 'a/b' is not a safe file name"):
+            await BatchProcessor(agent, 2).process_batch(requests, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,7 @@ import pytest
 from elevenlabs.client import ElevenLabs
 from elevenlabs.core import ApiError
 
-from tests.conftest import Decoded, decode
+from tests.conftest import Decoded, Transcriber, decode
 from tts_agents.server import ServerSettings, create_app
 from tts_agents.server.testing import running_server
 
@@ -180,3 +180,21 @@ def test_bad_key_is_401(url: str) -> None:
         ElevenLabs(base_url=url, api_key="wrong").voices.get_all()
     assert caught.value.status_code == 401
     assert caught.value.body["detail"]["code"] == "invalid_api_key"
+
+
+def test_apply_text_normalization_reaches_the_front_end(
+    client: ElevenLabs, transcribe: Transcriber
+) -> None:
+    heard = {}
+    for mode in ("on", "off"):
+        audio = b"".join(
+            client.text_to_speech.convert(
+                "alloy",
+                text="Due 3/4/2024",
+                output_format="pcm_16000",
+                apply_text_normalization=mode,
+            )
+        )
+        heard[mode] = transcribe(decode(audio, pcm_rate=16000)).lower()
+    # off: espeak-ng reads the symbols ("three slash four slash ...")
+    assert "slash" in heard["off"] and "slash" not in heard["on"], heard

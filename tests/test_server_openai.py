@@ -10,7 +10,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.conftest import decode
+from tests.conftest import Transcriber, decode
 from tts_agents.server import ServerSettings, create_app
 from tts_agents.server.testing import running_server
 
@@ -138,6 +138,28 @@ def test_bad_voice_is_bad_request(client: OpenAI) -> None:
     assert "unknown voice" in body["message"]
 
 
+@pytest.mark.parametrize("model", ["whisper-1", "gpt-4o", "TTS-1", "eleven_multilingual_v2"])
+def test_unknown_speech_model_is_bad_request(client: OpenAI, model: str) -> None:
+    """A transcription model (or any other name) cannot speak: 400, naming what can."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.audio.speech.create(model=model, input="Hi", voice="alloy")
+    body = caught.value.body
+    assert isinstance(body, dict)
+    assert (body["param"], body["type"]) == ("model", "invalid_request_error")
+    assert f"unknown speech model {model!r}" in body["message"]
+    for accepted in ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "auto", "espeak", "kokoro"):
+        assert accepted in body["message"]
+
+
+@pytest.mark.parametrize("model", ["tts-1-hd", "auto", "espeak"])
+def test_speech_models_and_engine_names_are_accepted(client: OpenAI, model: str) -> None:
+    audio = client.audio.speech.create(
+        model=model, input=TEXT, voice="alloy", response_format="wav"
+    ).content
+    assert decode(audio).duration > 1.0
+    assert model in {listed.id for listed in client.models.list()}
+
+
 @pytest.mark.parametrize(
     ("overrides", "param"),
     [
@@ -160,3 +182,17 @@ def test_invalid_fields_name_the_param(client: OpenAI, overrides: dict, param: s
 def _voice_objects() -> bool:
     """openai 3.x accepts ``{"id": ...}`` voices; 1.x only names."""
     return int(openai.__version__.split(".")[0]) >= 2
+
+
+def test_normalize_extension_field(client: OpenAI, transcribe: Transcriber) -> None:
+    heard = {}
+    for mode in ("on", "off"):
+        audio = client.audio.speech.create(
+            model="tts-1",
+            voice="alloy",
+            input="Due 3/4/2024",
+            response_format="pcm",
+            extra_body={"normalize": mode},
+        ).read()
+        heard[mode] = transcribe(decode(audio, pcm_rate=24000)).lower()
+    assert "slash" in heard["off"] and "slash" not in heard["on"], heard

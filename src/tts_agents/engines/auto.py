@@ -27,7 +27,12 @@ from tts_agents.engines.espeak import EspeakEngine
 from tts_agents.engines.kokoro import KokoroEngine
 from tts_agents.engines.kokoro.voices import is_kokoro_voice, speaks_language
 from tts_agents.engines.piper import PiperEngine, is_piper_voice
-from tts_agents.engines.voice_names import ELEVENLABS_VOICES, OPENAI_VOICES, generic_voice
+from tts_agents.engines.voice_names import (
+    ELEVENLABS_VOICES,
+    OPENAI_VOICES,
+    generic_voice,
+    spoken_as,
+)
 from tts_agents.errors import MissingExtraError, ModelError
 from tts_agents.redact import get_logger
 from tts_agents.types import AudioChunk, VoiceInfo
@@ -131,22 +136,15 @@ class AutoEngine:
 
     async def voices(self) -> list[VoiceInfo]:
         """Generic names first (with what they map to here), then every engine's voices."""
+        listings = {name: await engine.voices() for name, engine in self.members.items()}
         voices = []
         for voice in (*OPENAI_VOICES.values(), *ELEVENLABS_VOICES.values()):
             engine, resolved = self.route(voice.id)
-            origin = "OpenAI voice" if voice.origin == "openai" else "ElevenLabs premade voice"
-            voices.append(
-                VoiceInfo(
-                    id=voice.id,
-                    name=voice.name,
-                    engine=engine.name,
-                    languages=("en-gb",) if voice.british else ("en-us",),
-                    gender=voice.gender,
-                    description=f"{origin}, spoken by {engine.name} {resolved}",
-                )
-            )
-        for engine in self.members.values():
-            voices += [v for v in await engine.voices() if generic_voice(v.id) is None]
+            own = next((v for v in listings[engine.name] if v.id == voice.id), None)
+            languages = ("en-gb",) if voice.british else ("en-us",)
+            voices.append(spoken_as(voice, engine.name, resolved, languages, own))
+        for listing in listings.values():
+            voices += [v for v in listing if generic_voice(v.id) is None]
         return voices
 
     async def aclose(self) -> None:

@@ -6,11 +6,22 @@ gender and accent, and, where Kokoro is not installed, to an espeak-ng voice and
 ElevenLabs' current default voices map to 20 distinct Kokoro voices (by name where Kokoro
 has one: Sarah, Jessica, Liam, Eric, Alice, Lily, George, Daniel, River); its legacy voices
 reuse the closest of them. Ids and labels are from ElevenLabs' default-voices page.
+
+These names work in every language: the engine (``auto``: the best installed engine that
+speaks it) picks a voice of that language. :func:`voices_speaking` lists, for one language,
+what will actually speak it, the generic names with the voice each maps to there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tts_agents.errors import TTSAgentError
+from tts_agents.types import VoiceInfo
+
+if TYPE_CHECKING:
+    from tts_agents.engines.base import Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,4 +148,68 @@ def generic_voice(name: str) -> GenericVoice | None:
     return OPENAI_VOICES.get(wanted.lower()) or ELEVENLABS_VOICES.get(wanted)
 
 
-__all__ = ["ELEVENLABS_VOICES", "OPENAI_VOICES", "GenericVoice", "generic_voice"]
+def spoken_as(
+    voice: GenericVoice,
+    engine: str,
+    resolved: str,
+    languages: tuple[str, ...],
+    listed: VoiceInfo | None = None,
+) -> VoiceInfo:
+    """``voice`` as ``engine`` speaks it, with the voice id it maps to in the description.
+
+    ``listed`` is that engine's own entry for the name, if it has one: its gender is the
+    one heard (espeak speaks ``sage`` with a male variant).
+    """
+    origin = "OpenAI voice" if voice.origin == "openai" else "ElevenLabs premade voice"
+    return VoiceInfo(
+        id=voice.id,
+        name=voice.name,
+        engine=engine,
+        languages=languages,
+        gender=listed.gender if listed else voice.gender,
+        description=f"{origin}, spoken by {engine} {resolved}",
+    )
+
+
+async def voices_speaking(engine: Engine, language: str) -> list[VoiceInfo]:
+    """The voices of ``engine`` that speak ``language``, the generic names first.
+
+    A generic name is listed with the engine and voice it maps to in ``language`` (OpenAI's
+    names always, since every engine takes them; ElevenLabs' when the engine lists them),
+    or left out when the engine cannot speak ``language`` with it. The engine's own voices
+    follow, those with a language that starts with ``language`` (``en`` takes ``en-gb``).
+    """
+    from tts_agents.engines import route
+
+    listed = await engine.voices()
+    generic = [*OPENAI_VOICES.values()]
+    generic += [ELEVENLABS_VOICES[v.id] for v in listed if v.id in ELEVENLABS_VOICES]
+    listings = {engine.name: {voice.id: voice for voice in listed}}
+    found = []
+    for voice in generic:
+        try:
+            chosen, resolved = route(engine, voice.id, language)
+        except TTSAgentError:  # this engine cannot speak the language with that name
+            continue
+        if chosen.name not in listings:
+            listings[chosen.name] = {v.id: v for v in await chosen.voices()}
+        own = listings[chosen.name].get(voice.id)
+        found.append(spoken_as(voice, chosen.name, resolved, (language,), own))
+    wanted = language.strip().lower()
+    found += [
+        voice
+        for voice in listed
+        if generic_voice(voice.id) is None
+        and any(lang.lower().startswith(wanted) for lang in voice.languages)
+    ]
+    return found
+
+
+__all__ = [
+    "ELEVENLABS_VOICES",
+    "OPENAI_VOICES",
+    "GenericVoice",
+    "generic_voice",
+    "spoken_as",
+    "voices_speaking",
+]

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from tts_agents.engines import ENGINES
 from tts_agents.errors import VoiceNotFoundError
 from tts_agents.server.auth import require_key
 from tts_agents.server.errors import wants_elevenlabs
@@ -18,6 +19,8 @@ from tts_agents.speech import TTSAgent
 from tts_agents.types import TTSModel, VoiceInfo
 
 ELEVENLABS_MODELS = ("eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5")
+#: What ``POST /v1/audio/speech`` takes as ``model``: OpenAI's speech models, then our engines.
+SPEECH_MODELS = (*(model.value for model in TTSModel), *ENGINES)
 CREATED = 1700000000  # a fixed timestamp: the models are aliases, not trained artefacts
 
 router = APIRouter(dependencies=[Depends(require_key)])
@@ -31,8 +34,8 @@ async def list_models(request: Request) -> Any:
     return {
         "object": "list",
         "data": [
-            {"id": model.value, "object": "model", "created": CREATED, "owned_by": "tts-agents"}
-            for model in TTSModel
+            {"id": name, "object": "model", "created": CREATED, "owned_by": "tts-agents"}
+            for name in SPEECH_MODELS
         ],
     }
 

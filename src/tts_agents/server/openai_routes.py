@@ -2,6 +2,8 @@
 
 ``stream_format="audio"`` streams the encoded bytes as they are made; ``"sse"`` sends
 ``speech.audio.delta`` events with base64 chunks, then one ``speech.audio.done`` with usage.
+``model`` is one of OpenAI's speech models or one of our engine names; anything else (such as
+``whisper-1``, a transcription model) is a 400 that lists the accepted names.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tts_agents.audio.formats import get_format
+from tts_agents.engines import ENGINES
+from tts_agents.errors import TTSValidationError
 from tts_agents.server.auth import require_key
+from tts_agents.server.catalog import SPEECH_MODELS
 from tts_agents.server.openapi import ENGINE_ERRORS, errors, speakable_text, success_body
 from tts_agents.server.responses import guarded_stream
 from tts_agents.server.settings import ServerSettings
@@ -46,13 +51,18 @@ class SpeechRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field(min_length=1)
+    model: str = Field(min_length=1, json_schema_extra={"enum": list(SPEECH_MODELS)})
     input: str = speakable_text("The text to speak (plain, or SSML starting with `<speak`)")
     voice: str | VoiceRef
     instructions: str | None = None
     response_format: ResponseFormat = "mp3"
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
     stream_format: Literal["audio", "sse"] = "audio"
+    normalize: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="(extension) Read numbers, dates and symbols as words: `auto` does so "
+        "for local engines; cloud engines normalize for themselves.",
+    )
 
     @property
     def voice_name(self) -> str:
@@ -118,6 +128,9 @@ async def list_voices(request: Request) -> dict[str, Any]:
 
 
 def _job(body: SpeechRequest, settings: ServerSettings) -> SpeechJob:
+    if body.model not in SPEECH_MODELS:
+        accepted = ", ".join(SPEECH_MODELS)
+        raise TTSValidationError("model", f"unknown speech model {body.model!r}; use {accepted}")
     rate = None if body.response_format == "opus" else OPENAI_RATE
     spec = get_format(body.response_format)
     return SpeechJob(
@@ -128,8 +141,11 @@ def _job(body: SpeechRequest, settings: ServerSettings) -> SpeechJob:
         sample_rate=spec.output_rate(rate, OPENAI_RATE),
         max_length=settings.max_input_chars,
         max_break_seconds=settings.max_break_seconds,
-        model=body.model,  # cloud engines use the model and instructions; local ones don't
+        # Cloud engines use OpenAI's model names and instructions; local engines ignore them,
+        # and our engine names mean nothing to a provider, so it gets its default model.
+        model=None if body.model in ENGINES else body.model,
         instructions=body.instructions,
+        normalize=body.normalize,
     )
 
 

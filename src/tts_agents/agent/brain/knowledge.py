@@ -9,6 +9,9 @@ back into one token ("m p three" is ``mp3``), stop words out, light stemming ("f
 BM25 ranks the passages; :attr:`Hit.confidence` says how much of the question the best
 passage covers (the share of the query's IDF weight it matches), which is what a caller
 compares with a threshold to decide between an answer and an honest "I don't know".
+Action words ("change", "set", "make") say what to do, not what it is about: they count
+:data:`ACTION_WEIGHT` of their weight, so "how do I change the speed" finds the passage
+about speed rather than one that says "change" about pitch.
 """
 
 from __future__ import annotations
@@ -75,6 +78,13 @@ _FOLD = {tuple(spoken.split()): written for written, spoken in SPOKEN_FORMS.item
     ("text", "to", "speech"): "tts",
     ("speech", "to", "text"): "stt",
 }
+#: Verbs of questions that ask how to do something; what they act on is the subject.
+ACTION_WORDS = frozenset(
+    """change changing adjust alter modify set setting make making turn switch pick choose
+    select configure specify""".split()
+)
+#: How much an action word counts, in the score and the confidence, next to other words.
+ACTION_WEIGHT = 0.25
 #: How much a word of a passage's topic (its heading) counts, next to one in its text.
 TOPIC_WEIGHT = 0.5
 #: How much a synonym counts next to the word itself.
@@ -117,6 +127,7 @@ def stem(word: str) -> str:
 _STEMMED_SYNONYMS = {
     stem(word): tuple(stem(other) for other in others) for word, others in SYNONYMS.items()
 }
+_ACTION_STEMS = frozenset(stem(word) for word in ACTION_WORDS)
 
 
 def fold_acronyms(words: Sequence[str]) -> list[str]:
@@ -183,13 +194,13 @@ def parse_passages(text: str) -> list[Passage]:
     return passages
 
 
-def _document(passage: Passage) -> Counter[str]:
+def _document(passage: Passage) -> dict[str, float]:
     """A passage's term counts; its topic's words count half (they are shared by many)."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     for term in terms(passage.text):
-        counts[term] += 1.0
+        counts[term] = counts.get(term, 0.0) + 1.0
     for term in terms(passage.topic):
-        counts[term] += TOPIC_WEIGHT
+        counts[term] = counts.get(term, 0.0) + TOPIC_WEIGHT
     return counts
 
 
@@ -243,7 +254,7 @@ class KnowledgeBase:
             doc = self._docs[index]
             matched = [any(term in doc for term in slot) for slot in slots]
             confidence = sum(w for w, hit in zip(weights, matched, strict=True) if hit) / total
-            if sum(matched) == 1 and any(slot[0] not in self._idf for slot in slots):
+            if sum(matched) == 1 and any(self._unknown(slot) for slot in slots):
                 confidence *= LONE_MATCH_FACTOR
             hits.append(Hit(self.passages[index], score, confidence))
         return hits
@@ -259,15 +270,18 @@ class KnowledgeBase:
         slots: dict[tuple[str, ...], None] = {}
         index = 0
         while index < len(words):
-            word, index = self._joined(words, index)
-            if word in STOP_WORDS:
-                continue
-            term = self._spelled(stem(word))
-            slots[(term, *_STEMMED_SYNONYMS.get(term, ()))] = None
+            term, index = self._term_at(words, index)
+            if term is not None:
+                slots[(term, *_STEMMED_SYNONYMS.get(term, ()))] = None
         return list(slots)
 
-    def _joined(self, words: Sequence[str], index: int) -> tuple[str, int]:
-        """The word at ``index``, joined with the next when only together they are known."""
+    def _term_at(self, words: Sequence[str], index: int) -> tuple[str | None, int]:
+        """The term at ``index`` (None for a stop word) and the index after it.
+
+        The word is joined with the next when only together they are known. A joined
+        term comes from the index, already stemmed: stemming it again would turn
+        "choos" (the stem of "choose") into "choo", which nothing matches.
+        """
         if index + 1 < len(words):
             first, second = words[index], words[index + 1]
             if not (self._is_term(first) and self._is_term(second)):
@@ -275,7 +289,10 @@ class KnowledgeBase:
                 close = difflib.get_close_matches(joined, self._vocabulary, n=1, cutoff=0.9)
                 if close:
                     return close[0], index + 2
-        return words[index], index + 1
+        word = words[index]
+        if word in STOP_WORDS:
+            return None, index + 1
+        return self._spelled(stem(word)), index + 1
 
     def _spelled(self, term: str) -> str:
         """``term``, or the known term it is a long near-miss of."""
@@ -284,12 +301,21 @@ class KnowledgeBase:
         close = difflib.get_close_matches(term, self._vocabulary, n=1, cutoff=0.85)
         return close[0] if close else term
 
+    def _unknown(self, slot: tuple[str, ...]) -> bool:
+        """A subject word the index has never seen, nor any synonym of it.
+
+        Action words are left out: "adjust the volume" is about volume, whether or not
+        the facts ever say "adjust".
+        """
+        return slot[0] not in _ACTION_STEMS and all(term not in self._idf for term in slot)
+
     def _is_term(self, word: str) -> bool:
         return word not in STOP_WORDS and stem(word) in self._idf
 
     def _slot_weight(self, slot: tuple[str, ...]) -> float:
         known = [self._idf[term] for term in slot if term in self._idf]
-        return known[0] if known else UNKNOWN_WEIGHT * self._unknown_idf
+        weight = known[0] if known else UNKNOWN_WEIGHT * self._unknown_idf
+        return weight * _emphasis(slot)
 
     def _score(self, index: int, slots: Sequence[tuple[str, ...]]) -> float:
         doc = self._docs[index]
@@ -302,11 +328,18 @@ class KnowledgeBase:
                 if tf:
                     weight = 1.0 if position == 0 else SYNONYM_WEIGHT
                     best = max(best, weight * self._idf[term] * tf * (self._k1 + 1) / (tf + norm))
-            score += best
+            score += best * _emphasis(slot)
         return score
 
 
+def _emphasis(slot: tuple[str, ...]) -> float:
+    """How much a query slot counts: an action word less than what it acts on."""
+    return ACTION_WEIGHT if slot[0] in _ACTION_STEMS else 1.0
+
+
 __all__ = [
+    "ACTION_WEIGHT",
+    "ACTION_WORDS",
     "STOP_WORDS",
     "Hit",
     "KnowledgeBase",

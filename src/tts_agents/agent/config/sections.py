@@ -84,11 +84,24 @@ class Section(BaseModel):
 
 
 class VoiceSettings(Section):
-    """How the agent sounds: an engine name, a voice of that engine, and a speed."""
+    """How the agent sounds: an engine name, a voice of that engine, and a speed.
+
+    A plain voice name is short for a mapping with only that name: ``voice: nova`` is
+    ``voice: {name: nova}``.
+    """
 
     engine: str = "auto"
     name: str = Field(default="alloy", min_length=1)
     speed: Annotated[float, _between(0.25, 4.0)] = 1.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_name(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"name": data}
+        if isinstance(data, dict | BaseModel):
+            return data
+        raise ValueError("must be a voice name (voice: nova) or a mapping (voice: {name: nova})")
 
     @field_validator("engine")
     @classmethod

@@ -1,8 +1,11 @@
 """Batch input files: one text per line (.txt), a CSV with a ``text`` column, or JSONL.
 
 CSV and JSONL rows may also set ``id``, ``voice``, ``format``, ``speed``, ``language`` and
-``sample_rate``; anything else is refused so typos do not pass silently. Errors name the
-file and the line.
+``sample_rate``; anything else is refused so typos do not pass silently. An empty or blank
+cell (or a JSON ``null``) means "not set": the caller's defaults (the command's options)
+apply, else the agent's. Every row is checked as it is read, ids included (safe as a file
+name, not repeated), so a bad file is refused before any work starts; errors name the file
+and the line.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tts_agents.batch.plan import check_id
 from tts_agents.errors import TTSValidationError, map_errors
 from tts_agents.models import TTSRequest
 
@@ -31,24 +35,48 @@ def load_requests(path: str | Path, defaults: dict[str, Any] | None = None) -> l
         )
     if not source.is_file():
         raise TTSValidationError("input_file", f"{str(source)!r} is not a readable file")
-    requests = []
     with map_errors(f"read {source.name}"):
-        for line, row in readers[kind](source):
-            requests.append(_request(source.name, line, {**(defaults or {}), **row}))
-    if not requests:
+        rows = [
+            (line, _request(source.name, line, row, defaults or {}))
+            for line, row in readers[kind](source)
+        ]
+    if not rows:
         raise TTSValidationError("input_file", f"{source.name} holds no texts")
-    return requests
+    _refuse_repeated_ids(source.name, rows)
+    return [request for _, request in rows]
 
 
-def _request(name: str, line: int, row: dict[str, Any]) -> TTSRequest:
+def _request(name: str, line: int, row: dict[str, Any], defaults: dict[str, Any]) -> TTSRequest:
     unknown = sorted(set(row) - set(COLUMNS))
     if unknown:
         raise TTSValidationError("input_file", f"{name} line {line}: unknown field {unknown[0]!r}")
-    values = {key: value for key, value in row.items() if value not in (None, "")}
+    # Row values override defaults, but a blank cell must not override them with nothing.
+    values = {key: value for key, value in [*defaults.items(), *row.items()] if not _blank(value)}
     try:
-        return TTSRequest(**values)
+        request = TTSRequest(**values)
+        if request.id is not None:
+            check_id(request.id)
     except TTSValidationError as exc:
         raise TTSValidationError("input_file", f"{name} line {line}: {exc.message}") from None
+    return request
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _refuse_repeated_ids(name: str, rows: list[tuple[int, TTSRequest]]) -> None:
+    first_line: dict[str, int] = {}
+    for line, request in rows:
+        if request.id is None:
+            continue
+        if request.id in first_line:
+            raise TTSValidationError(
+                "input_file",
+                f"{name} line {line}: id: {request.id!r} is already used on line "
+                f"{first_line[request.id]}",
+            )
+        first_line[request.id] = line
 
 
 def _open(path: Path) -> Iterator[tuple[int, str]]:

@@ -1,59 +1,26 @@
-"""What a batch keeps on disk: the item plan, the JSONL manifest, leftover temp files.
+"""What a batch keeps on disk: the JSONL manifest and the temp files a killed run leaves.
 
 The manifest is append-only: one JSON line per finished item (done or failed), flushed
 and fsynced, so a run killed at any moment loses at most the items in flight. A torn last
 line (killed mid-write) is ignored on reading. ``--resume`` skips items whose last record
 is ``done`` and whose file is still there.
+
+A record holds ``name`` (the file name without extension), ``index`` (the item's number,
+counting from 1 like the number in an automatic file name), ``status``, and ``attempts``
+when known; a done item adds ``file``, ``duration``, ``bytes`` and ``format``, a failed
+one ``error``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tts_agents.errors import TTSValidationError, map_errors
-from tts_agents.models import TTSRequest
+from tts_agents.errors import map_errors
 
 MANIFEST = "manifest.jsonl"
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One request of a batch and the file name (without extension) it writes."""
-
-    index: int
-    name: str
-    request: TTSRequest
-
-
-def plan_items(requests: list[TTSRequest]) -> list[BatchItem]:
-    """Give every request a deterministic, safe, unique file name."""
-    items = [BatchItem(i, item_name(i, request), request) for i, request in enumerate(requests)]
-    seen: dict[str, int] = {}
-    for item in items:
-        if item.name in seen:
-            raise TTSValidationError(
-                "id", f"{item.name!r} is used by items {seen[item.name] + 1} and {item.index + 1}"
-            )
-        seen[item.name] = item.index
-    return items
-
-
-def item_name(index: int, request: TTSRequest) -> str:
-    """The request's ``id`` if it is a safe file name, else index and a slug of the text."""
-    if request.id is not None:
-        if not _SAFE_ID.match(request.id) or ".." in request.id:
-            raise TTSValidationError(
-                "id", f"{request.id!r} is not a safe file name (letters, digits, . _ -)"
-            )
-        return request.id
-    slug = re.sub(r"[^a-z0-9]+", "-", request.text.lower()).strip("-")[:40].strip("-")
-    return f"{index + 1:05d}-{slug or 'speech'}"
 
 
 class Manifest:

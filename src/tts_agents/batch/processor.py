@@ -13,12 +13,8 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import multiprocessing
 import os
-
-# pickle only serializes our own TTSConfig into a cache key; nothing is ever unpickled.
-import pickle  # nosec B403
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -26,14 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tts_agents.batch_store import (
-    BatchItem,
-    Manifest,
-    finished,
-    plan_items,
-    remove_temp_files,
-)
-from tts_agents.config import TTSConfig
+from tts_agents.batch.plan import BatchItem, plan_items
+from tts_agents.batch.ray_backend import run_on_ray
+from tts_agents.batch.store import Manifest, finished, remove_temp_files
+from tts_agents.batch.worker import RecordSink, attempt_item, run_item, speak, with_retries
 from tts_agents.engines.onnx import default_threads
 from tts_agents.errors import TTSAgentError, TTSValidationError, map_errors
 from tts_agents.models import TTSRequest, TTSResponse
@@ -46,7 +38,12 @@ POOL_MIN_ITEMS_PER_WORKER = 4  # below this, starting worker processes costs mor
 
 @dataclass
 class BatchResult:
-    """What a batch did: counts, per-item responses (None where it failed or was skipped)."""
+    """What a batch did: counts, per-item responses (None where it failed or was skipped).
+
+    Items are numbered from 1, as in file names (``00001-hello.mp3``) and the manifest's
+    ``index``; ``errors`` use that number too (``{"index": 2, "id": name, "error": ...}``).
+    ``results`` is a plain list in request order, so item ``n`` is ``results[n - 1]``.
+    """
 
     total_requests: int
     successful: int = 0
@@ -100,6 +97,9 @@ class BatchProcessor:
     ) -> BatchResult:
         """Speak every request into ``output_directory/<name>.<ext>``.
 
+        ``name`` is the request's ``id``, else its number (from 1) and a slug of its text.
+        Every name is checked before any work starts: an unsafe or repeated one raises
+        :class:`~tts_agents.TTSValidationError` naming the item, and nothing is written.
         Without an output directory the audio stays in memory (``results[i].audio_data``)
         and nothing is written.
         """
@@ -122,12 +122,12 @@ class BatchProcessor:
         async def run(item: BatchItem) -> None:
             async with gate:
                 try:
-                    response = await _with_retries(lambda: _speak(self.agent, item, None), retries)
+                    response = await with_retries(lambda: speak(self.agent, item, None), retries)
                 except TTSAgentError as exc:
                     _record_failure(result, item, exc.message)
                 else:
                     result.successful += 1
-                    result.results[item.index] = response
+                    result.results[item.number - 1] = response
 
         await asyncio.gather(*(run(item) for item in items))
 
@@ -151,7 +151,7 @@ class BatchProcessor:
             manifest.append(record)
             if record["status"] == "done":
                 result.successful += 1
-                result.results[item.index] = _response(record, directory)
+                result.results[item.number - 1] = _response(record, directory)
             else:
                 _record_failure(result, item, str(record.get("error")))
             if progress is not None:
@@ -162,8 +162,6 @@ class BatchProcessor:
 
     def _runner(self, count: int) -> Runner:
         if self.backend == "ray":
-            from tts_agents.batch_ray import run_on_ray
-
             address = self.ray_address
 
             async def ray_runner(*args: Any) -> None:
@@ -184,7 +182,7 @@ class BatchProcessor:
 
         async def run(item: BatchItem) -> None:
             async with gate:
-                record = await _attempt_item(self.agent, item, directory, retries)
+                record = await attempt_item(self.agent, item, directory, retries)
             on_record(item, record)
 
         await asyncio.gather(*(run(item) for item in items))
@@ -209,10 +207,7 @@ class BatchProcessor:
             await asyncio.gather(*(run(item) for item in items))
 
 
-RecordSink = Callable[[BatchItem, dict[str, Any]], None]
 Runner = Callable[[list[BatchItem], Path, int, RecordSink], Awaitable[None]]
-
-_worker_agents: dict[str, TTSAgent] = {}
 
 
 def _threads_per_worker(workers: int) -> int:
@@ -228,77 +223,6 @@ def _open_directory(directory: Path, resume: bool) -> tuple[Manifest, set[str]]:
     return manifest, finished(manifest.load(), directory) if resume else set()
 
 
-def run_item(config: TTSConfig, item: BatchItem, directory: str, retries: int) -> dict[str, Any]:
-    """Speak one item into ``directory`` and return its manifest record.
-
-    Runs in a worker process or a Ray task; the agent is made once per process.
-    """
-    key = hashlib.sha256(pickle.dumps(config)).hexdigest()
-    agent = _worker_agents.get(key)
-    if agent is None:
-        agent = _worker_agents[key] = TTSAgent(config)
-    return asyncio.run(_attempt_item(agent, item, Path(directory), retries))
-
-
-async def _attempt_item(
-    agent: TTSAgent, item: BatchItem, directory: Path, retries: int
-) -> dict[str, Any]:
-    attempts = 0
-
-    async def once() -> TTSResponse:
-        nonlocal attempts
-        attempts += 1
-        return await _speak(agent, item, directory)
-
-    record: dict[str, Any] = {"name": item.name, "index": item.index}
-    try:
-        response = await _with_retries(once, retries)
-    except TTSAgentError as exc:
-        return {**record, "status": "failed", "error": exc.message, "attempts": attempts}
-    path = response.file_path
-    return {
-        **record,
-        "status": "done",
-        "file": path.name if path else None,
-        "duration": round(response.duration or 0.0, 3),
-        "bytes": response.file_size,
-        "format": response.format.value if response.format else None,
-        "attempts": attempts,
-    }
-
-
-async def _with_retries(call: Callable[[], Awaitable[TTSResponse]], retries: int) -> TTSResponse:
-    attempt = 0
-    while True:
-        try:
-            return await call()
-        except TTSAgentError as exc:
-            if not exc.retryable or attempt >= retries:
-                raise
-            attempt += 1
-            await asyncio.sleep(min(0.5 * 2**attempt, 10.0))
-
-
-async def _speak(agent: TTSAgent, item: BatchItem, directory: Path | None) -> TTSResponse:
-    request = item.request
-    path = request.output_path
-    if path is None and directory is not None:
-        path = directory / item.name
-    return await agent.generate_speech(
-        request.text,
-        voice=request.voice,
-        model=request.model,
-        format=request.format,
-        speed=request.speed,
-        output_path=path,
-        language=request.language,
-        sample_rate=request.sample_rate,
-        pitch=request.pitch,
-        volume=request.volume,
-        ssml=request.ssml,
-    )
-
-
 def _response(record: dict[str, Any], directory: Path) -> TTSResponse:
     return TTSResponse(
         success=True,
@@ -311,4 +235,4 @@ def _response(record: dict[str, Any], directory: Path) -> TTSResponse:
 
 def _record_failure(result: BatchResult, item: BatchItem, message: str) -> None:
     result.failed += 1
-    result.errors.append({"index": item.index, "id": item.name, "error": message})
+    result.errors.append({"index": item.number, "id": item.name, "error": message})

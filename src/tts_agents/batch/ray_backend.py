@@ -10,11 +10,11 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tts_agents.batch.worker import RecordSink, run_item
 from tts_agents.errors import MissingExtraError, TTSConfigError
 
 if TYPE_CHECKING:
-    from tts_agents.batch import RecordSink
-    from tts_agents.batch_store import BatchItem
+    from tts_agents.batch.plan import BatchItem
     from tts_agents.config import TTSConfig
 
 
@@ -33,7 +33,6 @@ async def run_on_ray(
         import ray
     except ImportError:
         raise MissingExtraError("the ray batch backend", "ray") from None
-    from tts_agents.batch import run_item
 
     started_here = not ray.is_initialized()
     if started_here:
@@ -73,7 +72,7 @@ def _record(item: BatchItem, future: asyncio.Future[Any]) -> dict[str, Any]:
         return record
     return {
         "name": item.name,
-        "index": item.index,
+        "index": item.number,
         "status": "failed",
         "error": f"ray task failed: {type(error).__name__}",
     }
