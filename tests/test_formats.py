@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import SENTENCE, decode
 from tts_agents import AudioFormat, TTSAgent, TTSValidationError
 from tts_agents.audio.encode import STREAMING_SIZE
+from tts_agents.audio.formats import M4A, choose_format, get_format
 
 CODECS = {"mp3": "mp3", "opus": "opus", "aac": "aac", "flac": "flac", "wav": "pcm_s16le"}
 # Lossy codecs add encoder delay and padding (whole frames); allow for it.
@@ -120,3 +121,44 @@ async def test_g711_telephony_formats(
     with av.open(str(response.file_path), format=container, options={"sample_rate": "8000"}) as f:
         frames = list(f.decode(audio=0))
     assert sum(frame.samples for frame in frames) == len(data)
+
+
+@pytest.mark.parametrize(("fmt", "rate"), [("wav", 0), ("wav", 1_000_000), ("flac", 7999)])
+def test_formats_taking_any_rate_still_want_a_sane_one(fmt: str, rate: int) -> None:
+    with pytest.raises(TTSValidationError, match=rf"{rate} Hz .* {fmt} \(use 8000 to 192000\)"):
+        get_format(fmt).output_rate(rate, 22050)
+    assert get_format(fmt).output_rate(192_000, 22050) == 192_000
+
+
+async def test_m4a_output_path_is_aac_in_mp4(
+    tmp_path: Path, reference_pcm: tuple[bytes, float]
+) -> None:
+    async with TTSAgent() as agent:
+        response = await agent.generate_speech(SENTENCE, output_path=tmp_path / "x.m4a")
+    assert response.format == AudioFormat.AAC and response.file_path == tmp_path / "x.m4a"
+    import av
+
+    with av.open(str(response.file_path)) as container:
+        assert "mp4" in container.format.name.split(",")
+    audio = decode(response.file_path)
+    assert audio.codec == "aac" and audio.sample_rate == 22050
+    assert abs(audio.duration - reference_pcm[1]) <= DURATION_SLACK["aac"] + 0.01
+
+
+@pytest.mark.parametrize(
+    ("requested", "path", "chosen"),
+    [
+        (None, "a.m4a", M4A),
+        ("aac", "a.m4a", M4A),
+        ("aac", "-", get_format("aac")),  # streams keep ADTS
+        ("opus", "a.ogg", get_format("opus")),
+        (None, "noext", get_format("mp3")),
+    ],
+)
+def test_choose_format(requested: str | None, path: str, chosen: object) -> None:
+    assert choose_format(requested, path, "mp3") == chosen
+
+
+def test_a_format_the_file_name_contradicts_is_refused() -> None:
+    with pytest.raises(TTSValidationError, match="'wav' contradicts the file name 'e.mp3'"):
+        choose_format("wav", "out/e.mp3", "mp3")

@@ -93,3 +93,19 @@ async def test_neural_voices_read_the_normalized_text(
     assert len(words_heard(heard, {"doctor", "thousand", "hundred", "dollars", "march"})) >= 2, (
         heard
     )
+
+
+def test_cli_normalize_switch(tmp_path: Path, transcribe: Transcriber) -> None:
+    heard = {}
+    for mode in ("on", "off"):
+        out = tmp_path / f"{mode}.wav"
+        result = run_cli("generate", "Due 3/4/2024", "-o", str(out), "--normalize", mode)
+        assert result.returncode == 0, result.stderr
+        heard[mode] = transcribe(decode(out))
+    # off: espeak-ng reads the symbols ("three slash four slash two thousand twenty four")
+    assert "slash" in heard["off"].lower() and "slash" not in heard["on"].lower(), heard
+    bad = run_cli("generate", "hi", "-o", str(tmp_path / "x.wav"), "--normalize", "maybe")
+    assert bad.returncode == 2
+    assert bad.stderr.decode().strip().splitlines() == [
+        "tts-agents: error: normalize: must be one of auto, on, off, not 'maybe'"
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -102,3 +103,14 @@ def test_serve_over_tls_sends_hsts(tmp_path: Path) -> None:
     assert response.headers["strict-transport-security"].startswith("max-age=")
     assert response.content.startswith(b"RIFF")
     assert b"generated" not in stderr  # a configured key: none generated
+
+
+def test_a_port_in_use_is_refused_before_any_key_or_link() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.decode() == f"tts-agents: error: port {port} on 127.0.0.1 is in use\n"
+    assert result.stdout == b""

@@ -19,6 +19,7 @@ from tts_agents.audio.probe import encoded_duration
 from tts_agents.config import TTSConfig
 from tts_agents.engines import Capabilities, Engine, SynthesisOptions, engine_for, route
 from tts_agents.engines.fallback import FallbackEngine, FallbackReport
+from tts_agents.engines.voice_names import voices_speaking
 from tts_agents.errors import TTSValidationError
 from tts_agents.files import atomic_output
 from tts_agents.models import TTSResponse
@@ -142,7 +143,8 @@ class TTSAgent:
             model=model,
             instructions=instructions,
         )
-        rate = spec.output_rate(sample_rate or config.sample_rate, engine.capabilities.sample_rate)
+        requested_rate = config.sample_rate if sample_rate is None else sample_rate
+        rate = spec.output_rate(requested_rate, engine.capabilities.sample_rate)
         stream = SpeechStream(engine, segments, options, spec, rate, collect_words=collect_words)
         stream.text_length = length
         if isinstance(text, str) and not (ssml or looks_like_ssml(text)):
@@ -276,16 +278,14 @@ class TTSAgent:
                 yield chunk
 
     async def list_voices(self, language: str | None = None) -> list[VoiceInfo]:
-        """The engine's voices, optionally only those speaking ``language`` (prefix match)."""
-        voices = await self.engine.voices()
+        """The engine's voices; with ``language``, the ones that will speak it.
+
+        OpenAI's voice names work in every language, so they are listed for any language
+        the engine speaks, each with the voice it maps to there.
+        """
         if not language:
-            return voices
-        wanted = language.lower()
-        return [
-            voice
-            for voice in voices
-            if any(lang.lower().startswith(wanted) for lang in voice.languages)
-        ]
+            return await self.engine.voices()
+        return await voices_speaking(self.engine, language)
 
     def get_available_voices(self) -> list[Voice]:
         """The OpenAI voice names every engine accepts."""
@@ -356,7 +356,10 @@ def _choose_format(
     if isinstance(requested, FormatSpec):
         return requested
     if requested is not None:
-        return get_format(requested)
+        spec = get_format(requested)
+        implied = format_from_path(path) if path is not None and str(path) != "-" else None
+        # the extension picks the container of the same codec (AAC in an .m4a is MP4)
+        return implied if implied is not None and implied.name == spec.name else spec
     if path is not None and str(path) != "-":
         implied = format_from_path(path)
         if implied is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 from tts_agents.audio.encode import create_encoder
-from tts_agents.audio.formats import FormatSpec
+from tts_agents.audio.formats import FORMATS, FormatSpec
 from tts_agents.audio.resample import Resampler
 from tts_agents.audio.tempo import TempoStretcher
 from tts_agents.engines.base import Engine, SynthesisOptions
@@ -118,6 +118,8 @@ class SpeechStream:
             self.text is not None
             and not self.normalized
             and self.format.name in capabilities.native_formats
+            # a provider streams its format's usual container (ADTS, never MP4 for .m4a)
+            and self.format.container == FORMATS[self.format.name].container
             and self.sample_rate == capabilities.sample_rate
             and low <= self.options.speed <= high
             and self.options.pitch == 1.0

@@ -2,8 +2,9 @@
 
 Every output path (whole file, stream, HTTP chunk) uses these. Given a seekable ``sink``
 (a file), an encoder writes straight to it and fixes up headers at the end: WAV sizes, the
-MP3 Xing/LAME frame, FLAC's STREAMINFO. Without one, bytes come back from ``encode`` and
-``finish``, and a WAV header carries the "unknown length" sizes streaming players expect.
+MP3 Xing/LAME frame, FLAC's STREAMINFO, MP4's index (``.m4a``). Without one, bytes come
+back from ``encode`` and ``finish``, and a WAV header carries the "unknown length" sizes
+streaming players expect.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tts_agents.audio.formats import FormatSpec
 from tts_agents.errors import map_errors
 
 STREAMING_SIZE = 0xFFFFFFFF
+_MP4_CONTAINERS = frozenset({"mp4", "ipod", "mov"})
 
 
 class Encoder(Protocol):
@@ -123,6 +125,10 @@ class _AvEncoder:
         options = {"flush_packets": "1"}
         if spec.container == "ogg":
             options["page_duration"] = "100000"  # 100 ms pages instead of 1 s: lower latency
+        if spec.container in _MP4_CONTAINERS and not (sink is not None and sink.seekable()):
+            # MP4 writes its index after the audio and seeks back to size it; without a
+            # seekable sink it has to be fragmented MP4, which needs no seeking.
+            options["movflags"] = "frag_keyframe+empty_moov"
         with map_errors(f"encode {spec.name}"):
             self._container = av.open(target, mode="w", format=spec.container, options=options)
             self._stream = self._container.add_stream(spec.codec, rate=sample_rate, layout="mono")

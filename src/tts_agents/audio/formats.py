@@ -9,6 +9,9 @@ from tts_agents.errors import TTSValidationError, UnsupportedFormatError
 
 _LAME_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 _AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+# Formats that take any rate still get a sane one: below 8 kHz speech is unintelligible, and
+# above 192 kHz is a typo (the same bounds TTSRequest and TTSConfig put on sample_rate).
+MIN_RATE, MAX_RATE = 8000, 192_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +19,9 @@ class FormatSpec:
     """How to make one output format.
 
     ``container``/``codec`` are PyAV names; both are None for the formats written by hand
-    (raw PCM and WAV). ``sample_rates`` is None when any rate works; ``default_rate`` is
-    used when the caller asks for none (None: keep the engine's rate).
+    (raw PCM and WAV). ``sample_rates`` is None when any rate from ``MIN_RATE`` to
+    ``MAX_RATE`` works; ``default_rate`` is used when the caller asks for none (None: keep
+    the engine's rate).
     """
 
     name: str
@@ -34,15 +38,32 @@ class FormatSpec:
         """The sample rate to encode at, or a validation error naming the allowed ones."""
         if requested is None:
             return self.default_rate or self._nearest(source)
-        if self.sample_rates is not None and requested not in self.sample_rates:
-            allowed = ", ".join(str(rate) for rate in self.sample_rates)
+        return self.check_rate(requested)
+
+    def check_rate(self, rate: int) -> int:
+        """``rate`` if this format can be encoded at it, else an error naming the allowed ones."""
+        if self.sample_rates is None:
+            possible = MIN_RATE <= rate <= MAX_RATE
+        else:
+            possible = rate in self.sample_rates
+        if not possible:
             raise TTSValidationError(
-                "sample_rate", f"{requested} Hz is not possible for {self.name} (use {allowed})"
+                "sample_rate",
+                f"{rate} Hz is not possible for {self.name} (use {self.allowed_rates})",
             )
-        return requested
+        return rate
+
+    @property
+    def allowed_rates(self) -> str:
+        """The sample rates this format takes, for people: ``8000 to 192000`` or a list."""
+        if self.sample_rates is None:
+            return f"{MIN_RATE} to {MAX_RATE}"
+        return ", ".join(str(rate) for rate in self.sample_rates)
 
     def _nearest(self, source: int) -> int:
-        if self.sample_rates is None or source in self.sample_rates:
+        if self.sample_rates is None:
+            return min(max(source, MIN_RATE), MAX_RATE)
+        if source in self.sample_rates:
             return source
         return min(self.sample_rates, key=lambda rate: (abs(rate - source), -rate))
 
@@ -84,6 +105,11 @@ FORMATS: dict[str, FormatSpec] = {
 }
 
 
+# AAC in an ``.m4a`` file goes into MP4 (the "ipod" muxer: M4A brand), which players can
+# seek in; it needs a seekable output, so streams and stdout keep ADTS (``aac`` above).
+M4A = FormatSpec("aac", "m4a", "audio/mp4", "ipod", "aac", 64_000, _AAC_RATES)
+
+
 def get_format(name: object) -> FormatSpec:
     """The spec for a format name (``mp3``, ``AudioFormat.WAV`` ...), else a validation error."""
     key = str(name).strip().lower()
@@ -98,5 +124,39 @@ def get_format(name: object) -> FormatSpec:
 def format_from_path(path: str | Path) -> FormatSpec | None:
     """The format a file name's extension implies, or None when it implies none."""
     suffix = Path(path).suffix.lower().lstrip(".")
-    aliases = {"ogg": "opus", "m4a": "aac", "raw": "pcm", "wave": "wav"}
+    if suffix == "m4a":
+        return M4A
+    aliases = {"ogg": "opus", "raw": "pcm", "wave": "wav"}
     return FORMATS.get(aliases.get(suffix, suffix))
+
+
+def choose_format(
+    requested: str | FormatSpec | None, path: str | Path | None, default: str
+) -> FormatSpec:
+    """The format to write: ``requested``, else what ``path``'s extension implies, else ``default``.
+
+    ``path`` None or ``-`` is a stream. A requested format must agree with the file's
+    extension (``wav`` into ``a.mp3`` is a mistake, not a wish), and the extension picks the
+    container: AAC for an ``.m4a`` file is MP4, not ADTS.
+    """
+    if isinstance(requested, FormatSpec):
+        return requested
+    target = None if path is None or str(path) == "-" else Path(path)
+    if target is None:
+        return get_format(requested or default)
+    implied = format_from_path(target)
+    if requested is None:
+        if implied is None and target.suffix:
+            raise TTSValidationError(
+                "format",
+                f"cannot tell the format from {target.suffix!r}; pass one of {', '.join(FORMATS)}",
+            )
+        return implied or get_format(default)
+    spec = get_format(requested)
+    if implied is not None and implied.name != spec.name:
+        raise TTSValidationError(
+            "format",
+            f"{spec.name!r} contradicts the file name {target.name!r}, which means "
+            f"{implied.name}; change one of them",
+        )
+    return implied or spec

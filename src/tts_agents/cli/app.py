@@ -16,9 +16,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tts_agents.audio.formats import FORMATS
-from tts_agents.batch import BatchProcessor, BatchResult
-from tts_agents.batch_inputs import load_requests
+from tts_agents import __version__
+from tts_agents.audio.formats import FORMATS, choose_format
+from tts_agents.batch import BatchProcessor, BatchResult, load_requests
 from tts_agents.cli.models import app as models_app
 from tts_agents.cli.progress import progress_for_terminal
 from tts_agents.cli.transcribe import transcribe_command
@@ -28,6 +28,7 @@ from tts_agents.engines.auto import AutoEngine
 from tts_agents.errors import TTSValidationError
 from tts_agents.models import TTSRequest
 from tts_agents.speech import TTSAgent
+from tts_agents.text.front_end import normalize_mode
 from tts_agents.text.validation import decode_text, read_pieces
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},  # commands inherit it
 )
 app.add_typer(models_app, name="models")
 console = Console()
@@ -44,44 +46,93 @@ notices = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 T = TypeVar("T")
 
 OutputOpt = Annotated[
-    str, typer.Option("--output", "-o", help="Output file; '-' writes to stdout.")
+    str,
+    typer.Option("--output", "-o", metavar="FILE", help="Output file; '-' writes to stdout."),
 ]
 VoiceOpt = Annotated[
-    str | None, typer.Option("--voice", "-v", help="OpenAI voice name or engine voice id.")
+    str | None,
+    typer.Option("--voice", "-v", metavar="VOICE", help="OpenAI voice name or engine voice id."),
 ]
 FormatOpt = Annotated[
     str | None,
-    typer.Option("--format", "-f", help="mp3, opus, aac, flac, wav or pcm (default: extension)."),
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help=f"{', '.join(FORMATS)} (default: from the file's extension; .m4a is AAC in MP4).",
+    ),
 ]
-SpeedOpt = Annotated[float | None, typer.Option(help="0.25 to 4.0.")]
+SpeedOpt = Annotated[float | None, typer.Option(metavar="SPEED", help="0.25 to 4.0.")]
 EngineOpt = Annotated[
     str | None,
-    typer.Option(help="auto (default: best installed), kokoro, piper, espeak, or a cloud engine."),
+    typer.Option(
+        metavar="ENGINE",
+        help="auto (default: best installed), kokoro, piper, espeak, or a cloud engine.",
+    ),
 ]
 DeviceOpt = Annotated[
-    str | None, typer.Option(help="Neural engines: auto (CUDA when present), cpu or cuda.")
+    str | None,
+    typer.Option(metavar="DEVICE", help="Neural engines: auto (CUDA when present), cpu or cuda."),
 ]
 VariantOpt = Annotated[
-    str | None, typer.Option(help="Kokoro weights: int8 (default, offline), fp16 or fp32.")
+    str | None,
+    typer.Option(metavar="VARIANT", help="Kokoro weights: int8 (default, offline), fp16 or fp32."),
 ]
-LanguageOpt = Annotated[str | None, typer.Option("--language", "-l", help="Language code.")]
-RateOpt = Annotated[int | None, typer.Option("--sample-rate", help="Output sample rate in Hz.")]
-PitchOpt = Annotated[float, typer.Option(help="Pitch multiplier, 0 to 2.")]
-VolumeOpt = Annotated[float, typer.Option(help="Volume multiplier, 0 to 2.")]
+LanguageOpt = Annotated[
+    str | None, typer.Option("--language", "-l", metavar="LANG", help="Language code.")
+]
+RateOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--sample-rate",
+        metavar="HZ",
+        help="Output sample rate in Hz (the rates each format takes: tts-agents formats).",
+    ),
+]
+PitchOpt = Annotated[float, typer.Option(metavar="PITCH", help="Pitch multiplier, 0 to 2.")]
+VolumeOpt = Annotated[float, typer.Option(metavar="VOLUME", help="Volume multiplier, 0 to 2.")]
 SsmlOpt = Annotated[
     bool | None,
     typer.Option("--ssml/--no-ssml", help="Treat the text as SSML (default: detect <speak>)."),
 ]
 SubtitlesOpt = Annotated[
-    str | None, typer.Option("--subtitles", help="Also write word-timed subtitles (.srt or .vtt).")
+    str | None,
+    typer.Option(
+        "--subtitles", metavar="FILE", help="Also write word-timed subtitles (.srt or .vtt)."
+    ),
 ]
-ModelOpt = Annotated[str | None, typer.Option(help="Model name (kept for compatibility).")]
+NormalizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="MODE",
+        help="Read numbers, dates, money and symbols as words: auto (default: on for local "
+        "engines), on or off.",
+    ),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option(metavar="MODEL", help="Model name (kept for compatibility).")
+]
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"tts-agents {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
     verbose: Annotated[
-        bool, typer.Option("--verbose", help="Show debug logs and tracebacks.")
+        bool,
+        typer.Option(
+            "--verbose", help="Show debug logs and tracebacks (before or after the command)."
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
 ) -> None:
     """Offline-first text to speech."""
@@ -104,12 +155,13 @@ def generate(
     subtitles: SubtitlesOpt = None,
     device: DeviceOpt = None,
     model_variant: VariantOpt = None,
+    normalize: NormalizeOpt = None,
 ) -> None:
     """Speak TEXT (at most the configured length, 4096 by default) into a file or stdout."""
     if text == "-":
         text = decode_text(sys.stdin.buffer.read(), "text")
     options = _speech_options(voice, format, speed, language, sample_rate, pitch, volume, ssml)
-    config = _config(engine, device, model_variant)
+    config = _config(engine, device, model_variant, normalize)
     _run(_speak(text, output, config, model, subtitles, max_length=None, **options))
 
 
@@ -130,10 +182,11 @@ def file_command(
     subtitles: SubtitlesOpt = None,
     device: DeviceOpt = None,
     model_variant: VariantOpt = None,
+    normalize: NormalizeOpt = None,
 ) -> None:
     """Speak a whole text file, read and spoken as it streams (no length limit)."""
     options = _speech_options(voice, format, speed, language, sample_rate, pitch, volume, ssml)
-    config = _config(engine, device, model_variant)
+    config = _config(engine, device, model_variant, normalize)
     with _open_input(input) as handle:
         text = _file_text(handle, ssml)
         _run(_speak(text, output, config, model, subtitles, max_length=-1, **options))
@@ -185,6 +238,7 @@ def batch(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     device: DeviceOpt = None,
     model_variant: VariantOpt = None,
+    normalize: NormalizeOpt = None,
 ) -> None:
     """Speak many texts into files; crash-safe with a manifest and --resume.
 
@@ -203,7 +257,7 @@ def batch(
     progress = progress_for_terminal()
 
     async def run() -> BatchResult:
-        async with TTSAgent(_config(engine, device, model_variant)) as agent:
+        async with TTSAgent(_config(engine, device, model_variant, normalize)) as agent:
             _hint_natural_voice(agent)
             processor = BatchProcessor(agent, concurrent, backend=backend, ray_address=ray_address)
             try:
@@ -239,11 +293,28 @@ def batch(
 def voices(
     engine: EngineOpt = None,
     language: LanguageOpt = None,
+    variants: Annotated[
+        bool,
+        typer.Option(
+            "--variants",
+            help="List espeak-ng's voice variants, as ids on the language's voice (en-us+anika).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List the voices of an engine."""
-    agent = TTSAgent(_config(engine))
-    found = _run(agent.list_voices(language))
+    """List the voices of an engine; with --language, the ones that will speak it.
+
+    OpenAI's voice names work in every language, so --language lists them too, with the
+    voice each one maps to there.
+    """
+    from tts_agents.engines.espeak.voices import describe_variants
+    from tts_agents.engines.voice_names import voices_speaking
+
+    if variants:
+        found = describe_variants(language)
+    else:
+        agent = TTSAgent(_config(engine))
+        found = _run(voices_speaking(agent.engine, language) if language else agent.list_voices())
     if as_json:
         rows = [
             {
@@ -258,9 +329,9 @@ def voices(
         ]
         print(json.dumps(rows, indent=2))
         return
-    table = Table("id", "name", "languages", "gender", title=f"{len(found)} voices")
+    table = Table("id", "name", "languages", "gender", "notes", title=f"{len(found)} voices")
     for v in found:
-        table.add_row(v.id, v.name, ", ".join(v.languages), v.gender or "")
+        table.add_row(v.id, v.name, ", ".join(v.languages), v.gender or "-", v.description or "")
     console.print(table)
 
 
@@ -269,15 +340,22 @@ def formats() -> None:
     """List output formats."""
     table = Table("format", "extension", "mime type", "sample rates")
     for spec in FORMATS.values():
-        rates = ", ".join(str(r) for r in spec.sample_rates) if spec.sample_rates else "any"
-        table.add_row(spec.name, spec.extension, spec.mime, rates)
+        table.add_row(spec.name, spec.extension, spec.mime, spec.allowed_rates)
     console.print(table)
 
 
 def _config(
-    engine: str | None, device: str | None = None, model_variant: str | None = None
+    engine: str | None,
+    device: str | None = None,
+    model_variant: str | None = None,
+    normalize: str | None = None,
 ) -> TTSConfig:
-    chosen = {"engine": engine, "device": device, "model_variant": model_variant}
+    chosen = {
+        "engine": engine,
+        "device": device,
+        "model_variant": model_variant,
+        "normalize": normalize and normalize_mode(normalize),
+    }
     return TTSConfig(**{key: value for key, value in chosen.items() if value})
 
 
@@ -296,6 +374,11 @@ async def _speak(
     subtitles: str | None,
     **options: Any,
 ) -> None:
+    # Format and rate are checked before the engine loads: a mistake there costs nothing.
+    spec = choose_format(options["format"], output, config.default_format)
+    if options["sample_rate"] is not None:
+        spec.check_rate(options["sample_rate"])  # 0 would otherwise mean "the default"
+    options["format"] = spec
     async with TTSAgent(config) as agent:
         _hint_natural_voice(agent)
         if output == "-":
@@ -312,8 +395,6 @@ async def _speak(
 
 
 async def _to_stdout(agent: TTSAgent, text: str | Iterable[str], options: dict[str, Any]) -> None:
-    if options.get("format") is None:
-        options["format"] = agent.config.default_format
     stream = agent.prepare(text, collect_words=False, **options)
     out = sys.stdout.buffer
     async with aclosing(stream.encoded()) as chunks:
@@ -429,12 +510,13 @@ def serve(
             os.environ[f"TTS_AGENTS_{name}"] = value
 
     try:
-        from tts_agents.server.run import build_settings, check_tls_files
+        from tts_agents.server.run import build_settings, check_port_free, check_tls_files
         from tts_agents.server.run import serve as run_server
     except ImportError as exc:  # a partly installed extra
         raise MissingExtraError("the speech server", "server") from exc
 
     check_tls_files(ssl_certfile, ssl_keyfile)
+    check_port_free(host, port)  # before a key is generated or a link printed
     settings = build_settings(
         host=host,
         engine=engine,

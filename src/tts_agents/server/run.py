@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import uvicorn
 
 from tts_agents.engines import LOCAL_ENGINES
-from tts_agents.errors import TTSConfigError
+from tts_agents.errors import TTSAgentError, TTSConfigError
 from tts_agents.server.app import create_app
 from tts_agents.server.connections import uvicorn_options
 from tts_agents.server.public_url import check_public_url
@@ -160,6 +162,31 @@ def serve(
         log_level="info",
         **uvicorn_options(app.state.connections),
     )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail now, in one line, if the server could not listen on ``host``:``port``.
+
+    Called before anything is set up or printed: otherwise a key is generated and a
+    sign-in link announced for a server that never starts. Exit code 1, like a failed write.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn decides
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # uvicorn reuses addresses too: a port whose old connections linger is free for it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise TTSAgentError(_bind_problem(exc, host, port)) from None
+
+
+def _bind_problem(exc: OSError, host: str, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use"
+    if exc.errno == errno.EACCES:
+        return f"port {port} on {host} needs more privileges (use a port above 1023)"
+    reason = exc.strerror or type(exc).__name__
+    return f"cannot listen on port {port} on {host}: {reason}"
 
 
 def check_tls_files(certfile: str | None, keyfile: str | None) -> None:
