@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
 bash scripts/install_browser.sh
 bash scripts/install_redis.sh
+bash scripts/install_postgres.sh
 python3 -m ruff check .
 python3 -m bandit --quiet --recursive src
 python3 -m pytest

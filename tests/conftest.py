@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 import soxr
 
+pytest_plugins = ["tests.postgres"]
+
 SENTENCE = "Please tell me the weather forecast for tomorrow in London."
 
 # Tests never see a developer's installed models: the default models directory (under the
