@@ -145,10 +145,13 @@ BAD_CONFIGS = [
         "type: object",
     ),
     (
-        BASE + "privacy: {record_audio: true}\n",
-        "privacy.recordings_dir",
-        "required when record_audio is true",
+        BASE + "privacy: {record_audio: true, recordings_dir: recordings}\n",
+        "privacy",
+        "recordings_dir is gone: recorded audio is kept encrypted",
     ),
+    (BASE + "privacy: {consent: maybe}\n", "privacy.consent", "'notice' or 'none'"),
+    (BASE + "privacy: {retention_days: -2}\n", "privacy.retention_days.transcripts", "-1"),
+    (BASE + "privacy: {redact: ['[']}\n", "privacy.redact", "neither one of card_number"),
     (BASE + "stt: {engine: vosk}\n", "stt.engine", "'pocketsphinx' or 'openai'"),
     (
         BASE + "stt: {engine: pocketsphinx, model: whisper-1}\n",
@@ -241,7 +244,8 @@ def test_full_agent_loads_with_paths_relative_to_the_yaml(tmp_path: Path) -> Non
         " url: 'https://api.example.com/orders/{id}', method: GET,"
         " allowed_hosts: [API.example.com]}\n"
         "  - {name: show_map, type: client, description: Show a map, timeout_s: 3}\n"
-        "privacy: {record_audio: true, recordings_dir: recordings}\n"
+        "privacy: {record_audio: true, retention_days: {transcripts: 30, audio: 7},"
+        " keep_variables: [plan], redact: [email]}\n"
         "session: {max_duration_s: 600, idle_timeout_s: 30}\n"
     )
     agent = load_agent(write_agent(tmp_path, text))
@@ -251,7 +255,9 @@ def test_full_agent_loads_with_paths_relative_to_the_yaml(tmp_path: Path) -> Non
     assert agent.llm is not None and agent.llm.base_url == "http://127.0.0.1:11434/v1"
     assert agent.tools[0].allowed_hosts == ("api.example.com",)
     assert agent.tools[1].timeout_s == 3
-    assert agent.privacy.recordings_dir == tmp_path.resolve() / "recordings"
+    assert agent.privacy.record_audio and not agent.privacy.store_transcripts
+    assert agent.privacy.retention_days.model_dump() == {"transcripts": 30, "audio": 7}
+    assert agent.privacy.consent == "required" and agent.privacy.keep_variables == ("plan",)
     assert (agent.turn.end_of_turn_silence_ms, agent.session.idle_timeout_s) == (300, 30)
     copy = agent.model_copy(update={"name": "Copy"})
     assert knowledge_texts(copy) == knowledge_texts(agent)

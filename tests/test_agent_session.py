@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import time
-import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,12 +48,7 @@ def _agent_file(directory: Path, agent_id: str, **changes: Any) -> Path:
 
 
 @pytest.fixture(scope="module")
-def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("recordings")
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory, recordings: Path) -> Iterator[str]:
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("agents")
     files = [
         _agent_file(folder, "public-desk", public=True),
@@ -66,12 +60,6 @@ def base(tmp_path_factory: pytest.TempPathFactory, recordings: Path) -> Iterator
             turn={"interruptions": False, "end_of_turn_silence_ms": 300},
         ),
         _agent_file(folder, "strict-desk", public=True, overrides=[]),
-        _agent_file(
-            folder,
-            "taping-desk",
-            public=True,
-            privacy={"record_audio": True, "recordings_dir": str(recordings)},
-        ),
     ]
     agents = (load_agent(default_agent_path()), *(load_agent(path) for path in files))
     settings = ServerSettings(api_keys=(KEY,), agents=agents, conversation_secret=SECRET)
@@ -405,24 +393,6 @@ async def test_idle_session_is_closed(base: str) -> None:
         await talk.start()
         await talk.wait(lambda: talk.closed, timeout=10)
         assert (talk.closed.rcvd.code, talk.closed.rcvd.reason) == (1000, "idle timeout")
-
-
-async def test_recording_is_written_only_when_the_agent_asks(
-    base: str, recordings: Path, speech: dict[str, bytes]
-) -> None:
-    pcm = speech["Is there a health check?"]
-    async with connect(ws_url(base, "taping-desk")) as ws:
-        talk = Talk(ws)
-        metadata = await talk.start()
-        await talk.say(pcm, silence=0.5)
-        await talk.close()
-    conversation = metadata["conversation_initiation_metadata_event"]["conversation_id"]
-    path = recordings / f"{conversation}.wav"
-    await asyncio.sleep(0.5)  # the server closes the file as the session ends
-    with wave.open(str(path)) as wav:
-        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (RATE, 1, 2)
-        assert abs(wav.getnframes() - (len(pcm) // 2 + RATE // 2)) < RATE // 10
-    assert [p.name for p in recordings.iterdir()] == [path.name]
 
 
 async def test_concurrent_conversations_are_capped() -> None:

@@ -20,6 +20,7 @@ from tts_agents import __version__
 from tts_agents.audio.formats import FORMATS, choose_format
 from tts_agents.batch import BatchProcessor, BatchResult, load_requests
 from tts_agents.cli.models import app as models_app
+from tts_agents.cli.privacy import app as privacy_app
 from tts_agents.cli.progress import progress_for_terminal
 from tts_agents.cli.transcribe import transcribe_command
 from tts_agents.config import TTSConfig
@@ -41,6 +42,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},  # commands inherit it
 )
 app.add_typer(models_app, name="models")
+app.add_typer(privacy_app, name="privacy")
 console = Console()
 notices = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 T = TypeVar("T")

@@ -15,6 +15,7 @@ from tts_agents.server import (
     convai_routes,
     elevenlabs_routes,
     health,
+    history_routes,
     metrics,
     openai_routes,
     signed_urls,
@@ -30,6 +31,7 @@ from tts_agents.server.headers import SecurityHeadersMiddleware
 from tts_agents.server.limits import BodyLimitMiddleware, RateLimiter
 from tts_agents.server.loopback_guard import LoopbackGuardMiddleware
 from tts_agents.server.metrics import Metrics, MetricsMiddleware
+from tts_agents.server.records_hub import RecordsHub
 from tts_agents.server.settings import ServerSettings
 from tts_agents.server.shared_state import open_shared_state
 from tts_agents.server.synthesis_gate import SynthesisGate
@@ -69,6 +71,8 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
             )
             stack.push_async_callback(app.state.transcriber.aclose)
             await app.state.transcriber.start()
+            app.state.records = await RecordsHub.open(settings.agents)
+            stack.push_async_callback(app.state.records.aclose)
             yield
 
     app = FastAPI(
@@ -93,7 +97,7 @@ def create_app(settings: ServerSettings, agent: TTSAgent | None = None) -> FastA
     for module in (health, openai_routes, elevenlabs_routes, stream_input, catalog, metrics):
         app.include_router(module.router)
     app.include_router(transcription_routes.router)
-    for module in (signed_urls, convai_routes):  # voice agents; convai builds them at start
+    for module in (signed_urls, convai_routes, history_routes):  # voice agents and their records
         app.include_router(module.router)
     web_routes.install(app)
     app.add_middleware(CancelOnDisconnect)  # innermost: it sees the body the app reads

@@ -165,6 +165,9 @@ async def conversation(websocket: WebSocket) -> None:
             send_text=lambda text: _send(websocket, text),
             limits=hub.limits(runtime),
             on_turn_metrics=lambda turn: metrics.observe_turn(asdict(turn)),
+            recorder=websocket.app.state.records.recorder(
+                runtime.config.privacy, runtime.config.id
+            ),
         )
         end = await session.run(lambda: _receive(websocket))
     finally:

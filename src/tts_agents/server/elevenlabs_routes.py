@@ -45,11 +45,12 @@ class VoiceSettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    stability: float | None = None
-    similarity_boost: float | None = None
-    style: float | None = None
-    use_speaker_boost: bool | None = None
-    speed: float | None = Field(default=None, ge=0.25, le=4.0)
+    # strict: a boolean is not a number here (pydantic would read false as 0.0)
+    stability: float | None = Field(default=None, strict=True)
+    similarity_boost: float | None = Field(default=None, strict=True)
+    style: float | None = Field(default=None, strict=True)
+    use_speaker_boost: bool | None = Field(default=None, strict=True)
+    speed: float | None = Field(default=None, ge=0.25, le=4.0, strict=True)
 
 
 class TextToSpeechRequest(BaseModel):

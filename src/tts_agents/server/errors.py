@@ -16,7 +16,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tts_agents.errors import TTSAgentError, TTSValidationError, VoiceNotFoundError
 
-_ELEVENLABS_PREFIXES = ("/v1/text-to-speech", "/v1/voices", "/v2/voices", "/v1/speech-to-text")
+_ELEVENLABS_PREFIXES = (
+    "/v1/text-to-speech",
+    "/v1/voices",
+    "/v2/voices",
+    "/v1/speech-to-text",
+    "/v1/convai/conversations",
+)
 # Library field names as each protocol calls them in its requests.
 _OPENAI_PARAMS = {"text": "input", "format": "response_format"}
 _ELEVENLABS_PARAMS = {"voice": "voice_id", "format": "output_format", "language": "language_code"}

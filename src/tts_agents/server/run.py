@@ -17,6 +17,7 @@ from tts_agents.errors import TTSAgentError, TTSConfigError
 from tts_agents.server.app import create_app
 from tts_agents.server.connections import uvicorn_options
 from tts_agents.server.public_url import check_public_url
+from tts_agents.server.records_hub import check_records_config
 from tts_agents.server.settings import (
     CONVERSATION_SECRET_ENV,
     ServerSettings,
@@ -75,6 +76,7 @@ def build_settings(
         workers = min(os.cpu_count() or 1, 4) if engine in (None, *LOCAL_ENGINES) else 0
     pooled = {"max_concurrent": 64, "max_queue": 256} if workers else {}
     agents = load_agents(agent_files)
+    check_records_config(agents)  # before any key or link is printed
     base_url = check_public_url(public_url) if public_url else None
     if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise TTSConfigError("the Redis URL must start with redis://, rediss:// or unix://")

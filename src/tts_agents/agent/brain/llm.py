@@ -221,7 +221,7 @@ class LLMBrain:
             tool, arguments, client=self._http(), call_client_tool=call_client_tool
         )
         if result.is_error:
-            logger.info("tool %s returned an error: %s", tool.name, result.text[:200])
+            logger.info("tool %s returned an error", tool.name)  # its text may be personal
         return result
 
     def _http(self) -> httpx.AsyncClient:

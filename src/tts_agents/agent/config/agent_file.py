@@ -44,6 +44,7 @@ from tts_agents.agent.config.sections import (
     source_dir_of,
 )
 from tts_agents.errors import TTSAgentError, TTSConfigError
+from tts_agents.records.webhooks import WebhookSettings
 
 KB_SUFFIXES = (".md", ".txt")
 MAX_KB_FILE_BYTES = 1_000_000
@@ -71,6 +72,7 @@ class AgentConfig(Section):
     llm: LLMSettings | None = None
     turn: TurnSettings = TurnSettings()
     privacy: PrivacySettings = PrivacySettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
     public: bool = False
     overrides: tuple[Literal["first_message", "text_only"], ...] = ()
     stt: STTSettings = STTSettings()

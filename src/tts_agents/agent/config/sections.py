@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from tts_agents.records.privacy import PrivacySettings
 from tts_agents.urls import base_url_problem, is_loopback_host, normalize_base_url
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -188,22 +189,6 @@ class TurnSettings(Section):
     vad: Literal["auto", "silero", "webrtc"] = "auto"
     interruptions: bool = True
     backchannel: tuple[str, ...] = ("yeah", "okay", "uh huh", "mhm", "right")
-
-
-class PrivacySettings(Section):
-    """Recording is off unless asked for; recordings go to ``recordings_dir``."""
-
-    record_audio: bool = False
-    recordings_dir: Path | None = Field(default=None, validate_default=True)
-
-    @field_validator("recordings_dir")
-    @classmethod
-    def _directory(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        if value is None:
-            if info.data.get("record_audio"):
-                raise ValueError("is required when record_audio is true")
-            return None
-        return source_dir_of(info) / value
 
 
 class STTSettings(Section):

@@ -43,10 +43,10 @@ from tts_agents.agent.protocol import ClientMessage, InitiationData, ProtocolErr
 from tts_agents.agent.session.calls import ClientToolCalls, Pings
 from tts_agents.agent.session.limits import AudioBudget, SessionLimits
 from tts_agents.agent.session.metrics import MetricsSink
-from tts_agents.agent.session.recording import SessionRecording
 from tts_agents.agent.session.runtime import AgentRuntime
 from tts_agents.agent.session.turns import AgentTurns
 from tts_agents.errors import TTSAgentError
+from tts_agents.records.recorder import ConversationRecorder
 
 logger = logging.getLogger("tts_agents.agent")
 
@@ -84,6 +84,7 @@ class ConversationSession:
         send_text: SendText,
         limits: SessionLimits | None = None,
         on_turn_metrics: MetricsSink | None = None,
+        recorder: ConversationRecorder | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.runtime = runtime
@@ -108,7 +109,11 @@ class ConversationSession:
         self._began = self._last_activity = clock()
         self._ended: asyncio.Future[SessionEnd] | None = None
         self._listener: UserListener | None = None
-        self._recording: SessionRecording | None = None
+        # What the agent's privacy settings (and the user's consent) let it keep.
+        self.recorder = recorder or ConversationRecorder(
+            None, runtime.config.privacy, runtime.config.id
+        )
+        self.recorder.conversation_id = self.conversation_id
 
     async def run(self, receive: Receive) -> SessionEnd:
         """Converse until the client leaves, a limit is hit or the agent says goodbye."""
@@ -140,8 +145,13 @@ class ConversationSession:
             await asyncio.wait(tasks)
             self._tools.cancel_all()
             await self._listener.aclose()
-            if self._recording is not None:
-                self._recording.close()
+            await self._close_record()
+
+    async def _close_record(self) -> None:
+        end = self._ended.result() if self._ended is not None and self._ended.done() else None
+        failed = end is None or end.code not in (NORMAL, GONE)
+        reason = "unknown" if end is None else end.reason
+        await self.recorder.finish("failed" if failed else "done", reason)
 
     def _end(self, code: int, reason: str) -> None:
         if self._ended is not None and not self._ended.done():
@@ -150,6 +160,7 @@ class ConversationSession:
     async def _send(self, event: dict[str, Any]) -> None:
         if self._ended is not None and self._ended.done():
             return
+        self.recorder.observe(event)
         text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
         async with self._send_lock:
             try:
@@ -180,7 +191,9 @@ class ConversationSession:
         self._started = True
         first_message = self.runtime.config.first_message
         refused: list[str] = []
+        variables: dict[str, str] = {}
         if isinstance(message, InitiationData):
+            variables = _checked_variables(message.dynamic_variables)
             first_message, self._turns.text_only, refused = apply_overrides(
                 message,
                 first_message,
@@ -192,11 +205,7 @@ class ConversationSession:
             await self._send(
                 protocol.error("override_not_allowed", f"override {key!r} is not allowed")
             )
-        privacy = self.runtime.config.privacy
-        if privacy.record_audio and privacy.recordings_dir is not None:
-            self._recording = SessionRecording(
-                privacy.recordings_dir, self.conversation_id, protocol.SAMPLE_RATE
-            )
+        self.recorder.begin(self.conversation_id, variables)
         if first_message.strip():
             self._turns.say(first_message)
 
@@ -215,6 +224,7 @@ class ConversationSession:
                 self._turns.remember(Turn(role="context", text=self._checked(text)))
             case protocol.ClientToolResult():
                 self._touch()
+                self.recorder.tool_result(message.tool_call_id, message.result, message.is_error)
                 if not self._tools.resolve(message):
                     await self._send(protocol.error("unknown_tool_call", "no such tool call"))
             case protocol.UserActivity():
@@ -242,8 +252,7 @@ class ConversationSession:
                 code="audio_rate_exceeded",
                 close_code=protocol.POLICY,
             )
-        if self._recording is not None:
-            self._recording.write(pcm)
+        self.recorder.user_audio(pcm)
         listener = self._listener
         if listener is None:
             raise RuntimeError("audio arrived before the session started listening")
