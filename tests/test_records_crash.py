@@ -25,21 +25,10 @@ from elevenlabs.client import ElevenLabs
 from websockets.asyncio.client import connect
 
 from tests.conftest import free_port, run_cli, wait_healthy
-from tests.test_agent_session import RATE, Talk, _agent_file, ws_url
-from tests.test_records_server import QUESTION, _quiet
-from tts_agents import TTSAgent
+from tests.test_agent_session import Talk, _agent_file, ws_url
+from tests.test_records_server import _quiet, question  # noqa: F401 - a fixture
 from tts_agents.records.crypto import MasterKey, MasterKeyMismatch
 from tts_agents.records.repository import Repository
-
-
-@pytest.fixture(scope="module")
-def question() -> bytes:
-    async def synthesize() -> bytes:
-        async with TTSAgent() as agent:
-            stream = agent.prepare(QUESTION, format="pcm", sample_rate=RATE, voice="echo")
-            return b"".join([chunk.pcm async for chunk in stream.pcm()])
-
-    return asyncio.run(synthesize())
 
 
 @contextmanager
@@ -80,7 +69,10 @@ def test_serve_refuses_a_keeping_agent_without_a_master_key(tmp_path: Path) -> N
     assert not (tmp_path / "data").exists()
 
 
-async def test_a_killed_server_keeps_the_finished_turns(tmp_path: Path, question: bytes) -> None:
+async def test_a_killed_server_keeps_the_finished_turns(
+    tmp_path: Path,
+    question: bytes,  # noqa: F811 - the fixture imported above
+) -> None:
     data = tmp_path / "data"
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     env = {"TTS_AGENTS_DATA_DIR": str(data), "TTS_AGENTS_MASTER_KEY": key}

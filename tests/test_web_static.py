@@ -51,6 +51,7 @@ def test_there_are_the_expected_pages() -> None:
     assert {page.name for page in PAGES} == {
         "index.html",
         "playground.html",
+        "history.html",
         "docs.html",
         "signin.html",
     }

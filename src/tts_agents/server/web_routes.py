@@ -49,6 +49,7 @@ def install(app: FastAPI) -> None:
     app.add_route(
         "/playground", _page("playground.html"), methods=["GET"], include_in_schema=False
     )
+    app.add_route("/history", _page("history.html"), methods=["GET"], include_in_schema=False)
     app.add_route("/signin", _page("signin.html"), methods=["GET"], include_in_schema=False)
     app.add_route("/docs", docs_page, methods=["GET"], include_in_schema=False)
     app.add_route("/openapi.json", openapi_document, methods=["GET"], include_in_schema=False)
@@ -96,7 +97,12 @@ def _shown_host(host: str) -> str:
 
 @api.get("/agents")
 async def list_agents(request: Request) -> dict[str, Any]:
-    """The voice agents this server runs: ``id``, ``name`` and whether they are public."""
+    """The voice agents this server runs: ``id``, ``name``, whether they are public.
+
+    Also what a conversation with each may leave behind, so the page can ask first:
+    ``keeps_records`` (its privacy settings may keep a transcript or audio) and ``consent``
+    (``required``: only if the user agrees; ``notice``: the user is told; ``none``).
+    """
     return {"agents": _agents(request, include_private=True)}
 
 
@@ -216,7 +222,13 @@ def _session_response(
 def _agents(request: Request, *, include_private: bool) -> list[dict[str, Any]]:
     settings: ServerSettings = request.app.state.settings
     listed = [
-        {"id": agent.id, "name": agent.name, "public": bool(agent.public)}
+        {
+            "id": agent.id,
+            "name": agent.name,
+            "public": bool(agent.public),
+            "keeps_records": agent.privacy.stores_anything,
+            "consent": agent.privacy.consent,
+        }
         for agent in settings.agents
         if include_private or agent.public
     ]

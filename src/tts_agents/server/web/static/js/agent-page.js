@@ -27,6 +27,13 @@ const STATUS = {
 };
 const VOLUME_KEY = "tts-agents-volume";
 const QUIET_AFTER_TEXT_MS = 1500; // an answer with no audio leaves "thinking" after this
+// What each agent's privacy settings mean for the person about to talk to it.
+const CONSENT_TEXT = {
+  required:
+    "This agent can keep a record of the conversation on this server (its transcript, and its audio if it is set up to), but only if you agree. Without your consent nothing is kept once the call ends.",
+  notice:
+    "This agent keeps a record of its conversations on this server (the transcript, and the audio if it is set up to), as its privacy settings say. Starting a conversation means you accept this.",
+};
 
 const view = {
   orb: byId("orb"),
@@ -40,6 +47,10 @@ const view = {
   chatForm: byId("chat-form"),
   chatInput: byId("chat-input"),
   signin: byId("signin-notice"),
+  consent: byId("consent"),
+  consentText: byId("consent-text"),
+  consentChoice: byId("consent-choice"),
+  consentCheck: byId("consent-check"),
 };
 const transcript = new Transcript(byId("transcript"), byId("tentative"), byId("transcript-empty"));
 const micPanel = new MicPanel();
@@ -82,11 +93,28 @@ function updateControls() {
   view.muteButton.setAttribute("aria-pressed", String(muted));
   view.muteButton.textContent = muted ? "Unmute" : "Mute";
   view.agents.disabled = active || agents.length === 0;
+  view.consentCheck.disabled = active || starting;
   view.hint.hidden = active;
 }
 
 function selectedAgent() {
   return agents.find((agent) => agent.id === view.agents.value) || agents[0];
+}
+
+/** Tells what the chosen agent may keep, and asks for consent when its settings need it. */
+function showConsent() {
+  const agent = selectedAgent();
+  const text = agent && agent.keeps_records ? CONSENT_TEXT[agent.consent] : undefined;
+  view.consent.hidden = text === undefined;
+  view.consentText.textContent = text || "";
+  view.consentChoice.hidden = !(agent && agent.consent === "required");
+  view.consentCheck.checked = false; // each agent asks afresh
+}
+
+/** `user_consent: true` when the user agreed, or was told under a "notice" policy. */
+function consentVariables(agent) {
+  const agreed = agent.consent === "notice" || (agent.consent === "required" && view.consentCheck.checked);
+  return agent.keeps_records && agreed ? { user_consent: true } : {};
 }
 
 function newAudioContext() {
@@ -143,7 +171,10 @@ async function startCall({ voice }) {
     const player = new PcmPlayer(context, { inputRate: CAPTURE_RATE });
     await player.start();
     player.setVolume(view.volume.value / 100);
-    const conversation = new Conversation(await conversationUrl(selectedAgent()));
+    const agent = selectedAgent();
+    const conversation = new Conversation(await conversationUrl(agent), {
+      dynamicVariables: consentVariables(agent),
+    });
     call = {
       context,
       conversation,
@@ -335,6 +366,7 @@ function isTyping(target) {
 function wireControls() {
   view.callButton.addEventListener("click", () => (call ? endCall() : startCall({ voice: true })));
   view.muteButton.addEventListener("click", toggleMute);
+  view.agents.addEventListener("change", showConsent);
   view.volume.addEventListener("input", () => {
     call?.player.setVolume(view.volume.value / 100);
     try {
@@ -395,6 +427,7 @@ async function main() {
     // Storage disabled: keep the default volume.
   }
   showAgents(current);
+  showConsent();
   wireControls();
   updateControls();
 }

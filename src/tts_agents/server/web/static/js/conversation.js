@@ -10,9 +10,11 @@ import { base64FromBytes, pcmFromBase64 } from "./player.js";
 const CLIENT = { source: "tts_agents_web", version: "1" };
 
 export class Conversation extends EventTarget {
-  constructor(url) {
+  /** `dynamicVariables` go out in the initiation message (`user_consent` among them). */
+  constructor(url, { dynamicVariables = {} } = {}) {
     super();
     this.url = url;
+    this.dynamicVariables = dynamicVariables;
     this.socket = null;
     this.conversationId = null;
   }
@@ -28,7 +30,7 @@ export class Conversation extends EventTarget {
           type: "conversation_initiation_client_data",
           conversation_config_override: {},
           custom_llm_extra_body: {},
-          dynamic_variables: {},
+          dynamic_variables: this.dynamicVariables,
           source_info: CLIENT,
         });
       });

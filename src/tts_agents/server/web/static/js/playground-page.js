@@ -4,7 +4,7 @@
 import { PcmPlayer, pcmFromBase64 } from "./player.js";
 import { apiFetch, errorMessage, startSession } from "./session.js";
 import { WordTimeline, toSrt, toVtt } from "./subtitles.js";
-import { byId, element, initHeader, showNotice, signInText } from "./ui.js";
+import { byId, element, initHeader, saveBlob, showNotice, signInText } from "./ui.js";
 
 const STREAM_RATE = 24000;
 const EXTENSIONS = { mp3: "mp3", opus: "ogg", aac: "aac", flac: "flac", wav: "wav", pcm: "pcm" };
@@ -262,7 +262,7 @@ async function downloadAudio() {
     if (!response.ok) {
       throw new Error(await errorMessage(response));
     }
-    save(await response.blob(), `speech.${EXTENSIONS[format] || format}`);
+    saveBlob(await response.blob(), `speech.${EXTENSIONS[format] || format}`);
     setStatus(`Downloaded speech.${EXTENSIONS[format] || format}.`);
   } catch (error) {
     setStatus(error.message, "error");
@@ -276,19 +276,7 @@ function downloadSubtitles(kind) {
     return;
   }
   const text = kind === "srt" ? toSrt(lastTimeline.words) : toVtt(lastTimeline.words);
-  save(new Blob([text], { type: kind === "srt" ? "application/x-subrip" : "text/vtt" }), `speech.${kind}`);
-}
-
-function save(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const link = element("a");
-  link.href = url;
-  link.download = name;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+  saveBlob(new Blob([text], { type: kind === "srt" ? "application/x-subrip" : "text/vtt" }), `speech.${kind}`);
 }
 
 function fillSelect(select, options) {

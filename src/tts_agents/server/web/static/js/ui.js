@@ -35,6 +35,19 @@ export function showNotice(node, title, body, code = null) {
   node.hidden = false;
 }
 
+/** Downloads `blob` as a file called `name` (a same-origin blob: link, so the CSP allows it). */
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = element("a");
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 /** Wires the header: theme toggle, and sign-out when a session exists. */
 export function initHeader(state) {
   const toggle = byId("theme-toggle");
