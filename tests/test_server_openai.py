@@ -11,6 +11,7 @@ import pytest
 from openai import OpenAI
 
 from tests.conftest import Transcriber, decode
+from tts_agents import TTSAgent, TTSConfig
 from tts_agents.server import ServerSettings, create_app
 from tts_agents.server.testing import running_server
 
@@ -196,3 +197,17 @@ def test_normalize_extension_field(client: OpenAI, transcribe: Transcriber) -> N
         ).read()
         heard[mode] = transcribe(decode(audio, pcm_rate=24000)).lower()
     assert "slash" in heard["off"] and "slash" not in heard["on"], heard
+
+
+def test_the_configured_default_model_is_accepted_too() -> None:
+    """An operator's own model name (an OpenAI-compatible server's) stays usable."""
+    agent = TTSAgent(TTSConfig(default_model="house-voice-v2"))
+    settings = ServerSettings(api_keys=("k-default-model",), synthesis_workers=0)
+    with running_server(create_app(settings, agent)) as base:
+        client = OpenAI(api_key="k-default-model", base_url=base + "/v1", max_retries=0)
+        audio = client.audio.speech.create(
+            model="house-voice-v2", voice="alloy", input="Hi.", response_format="wav"
+        ).read()
+        assert decode(audio).duration > 0.1
+        with pytest.raises(openai.BadRequestError, match="house-voice-v2"):
+            client.audio.speech.create(model="nope", voice="alloy", input="Hi.")

@@ -100,7 +100,7 @@ _SPEECH = success_body(
 )
 async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     """Speak ``input``; stream the audio (or SSE events) as it is made."""
-    job = _job(body, request.app.state.settings)
+    job = _job(body, request.app.state.settings, request.app.state.agent.config.default_model)
     stream = job.prepare(request.app.state.agent)
     audio = encoded_audio(request.app.state.pool, job, stream)
     gate, observe = request.app.state.gate, account_speech(request, stream)
@@ -127,9 +127,10 @@ async def list_voices(request: Request) -> dict[str, Any]:
     }
 
 
-def _job(body: SpeechRequest, settings: ServerSettings) -> SpeechJob:
-    if body.model not in SPEECH_MODELS:
-        accepted = ", ".join(SPEECH_MODELS)
+def _job(body: SpeechRequest, settings: ServerSettings, configured: str) -> SpeechJob:
+    """The job for ``body``; ``configured`` (the server's default model) is accepted too."""
+    if body.model not in SPEECH_MODELS and body.model != configured:
+        accepted = ", ".join(dict.fromkeys((*SPEECH_MODELS, configured)))
         raise TTSValidationError("model", f"unknown speech model {body.model!r}; use {accepted}")
     rate = None if body.response_format == "opus" else OPENAI_RATE
     spec = get_format(body.response_format)
