@@ -84,7 +84,7 @@ async def delete_conversation(
     methods=["OPTIONS", "POST", "PUT", "PATCH"],
     include_in_schema=False,
 )
-async def other_methods(conversation_id: str) -> Response:
+async def other_methods(conversation_id: str, _: str = Depends(require_key)) -> Response:
     """405 naming both methods: with two routes on one path, Starlette's would name one."""
     raise ApiProblem(
         405, "Method Not Allowed", code="method_not_allowed", headers={"Allow": "GET, DELETE"}
