@@ -125,9 +125,13 @@ def test_a_mid_sentence_prosody_change_stays_one_phrase_for_markup_engines() -> 
     assert [s.markup for s in marked] == [True, False]
     first = marked[0]
     assert first.text.startswith("<speak><prosody") and "&amp;" in first.text
-    for word in ("Say", "this", "that."):
-        begin = first.text.index(word)
-        start, end = first.source_span(begin, begin + len(word))
-        assert ssml[start:end] == word  # words inside the markup map back to the source
+    tokens = first.spoken_tokens()  # words inside the markup map back to the source
+    assert [ssml[t.source_start : t.source_end] for t in tokens] == [
+        "Say",
+        "this",
+        "&amp;",
+        "that.",
+    ]
+    assert [first.text[t.begin : t.end] for t in tokens] == ["Say", "this", "&amp;", "that."]
     plain = ssml_segments(ssml, markup=False)
     assert [s.text for s in plain] == ["Say ", "this ", "& that.", "Then more."]

@@ -103,13 +103,6 @@ class Segment:
             return self.tokens
         return whitespace_tokens(self.text, self.start)
 
-    def source_span(self, begin: int, end: int) -> tuple[int, int]:
-        """Input offsets of ``text[begin:end]``."""
-        if self.offsets is None:
-            return self.start + begin, self.start + end
-        last = max(begin, end - 1)
-        return self.offsets[begin], self.offsets[last] + 1
-
     def part(self, begin: int, end: int, pause_after_ms: int = 0) -> Segment:
         """The segment for ``text[begin:end]``, with the same prosody."""
         offsets = None if self.offsets is None else self.offsets[begin : end + 1]
