@@ -23,6 +23,7 @@ from tts_agents.agent.brain import (
     BrainEvent,
     EndConversation,
     TextDelta,
+    ToolUse,
     Turn,
     create_brain,
 )
@@ -330,6 +331,14 @@ async def test_llm_calls_a_webhook_tool_and_continues(tmp_path: Path) -> None:
     }
     assert result["role"] == "tool" and result["tool_call_id"] == "call_1"
     assert json.loads(result["content"]) == {"order": "A-17", "ships": "Friday"}
+    # the server ran it, so the session hears of it (for the conversation record)
+    (use,) = [event for event in events if isinstance(event, ToolUse)]
+    assert (use.tool_call_id, use.name, use.params) == (
+        "call_1",
+        "order_status",
+        {"order_id": "A-17"},
+    )
+    assert json.loads(use.result) == {"order": "A-17", "ships": "Friday"} and not use.is_error
 
 
 async def test_llm_calls_a_client_tool(tmp_path: Path) -> None:
@@ -353,6 +362,7 @@ async def test_llm_calls_a_client_tool(tmp_path: Path) -> None:
         await brain.aclose()
     assert calls == [("open_map", {"place": "Berlin"}, 2.0)]
     assert joined(events) == "I opened the map."
+    assert not [event for event in events if isinstance(event, ToolUse)]  # the client knows
     assert llm.chats[1]["messages"][-1] == {
         "role": "tool",
         "tool_call_id": "c9",

@@ -151,6 +151,15 @@ class ConversationRecorder:
         if len(self._user_audio) >= 2 * AUDIO_RATE * _AUDIO_FLUSH_SECS:
             self._flush_user_audio()
 
+    def tool_used(self, use: Any) -> None:
+        """A tool the server ran itself (a webhook, ``ToolUse``), with its result."""
+        if self.plan is None:
+            return
+        self._tool_call(
+            {"tool_call_id": use.tool_call_id, "tool_name": use.name, "parameters": use.params}
+        )
+        self.tool_result(use.tool_call_id, use.result, use.is_error)
+
     def tool_result(self, tool_call_id: str, result: str, is_error: bool) -> None:
         """The client's answer to a tool call of the turn in flight."""
         if self._agent is None:

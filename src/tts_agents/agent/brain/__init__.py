@@ -18,6 +18,7 @@ from tts_agents.agent.brain.base import (
     ClientToolCaller,
     EndConversation,
     TextDelta,
+    ToolUse,
     Turn,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "ClientToolCaller",
     "EndConversation",
     "TextDelta",
+    "ToolUse",
     "Turn",
     "create_brain",
 ]

@@ -33,7 +33,21 @@ class EndConversation:
     reason: str
 
 
-BrainEvent = TextDelta | EndConversation
+@dataclass(frozen=True)
+class ToolUse:
+    """A tool the brain ran itself (a webhook) while answering, and what came back.
+
+    Client tools are not reported here: the client ran them and already knows.
+    """
+
+    tool_call_id: str
+    name: str
+    params: dict[str, Any]
+    result: str
+    is_error: bool
+
+
+BrainEvent = TextDelta | EndConversation | ToolUse
 
 
 class ClientToolCaller(Protocol):
@@ -60,4 +74,12 @@ class Brain(Protocol):
         ...
 
 
-__all__ = ["Brain", "BrainEvent", "ClientToolCaller", "EndConversation", "TextDelta", "Turn"]
+__all__ = [
+    "Brain",
+    "BrainEvent",
+    "ClientToolCaller",
+    "EndConversation",
+    "TextDelta",
+    "ToolUse",
+    "Turn",
+]

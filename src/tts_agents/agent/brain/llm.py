@@ -30,6 +30,7 @@ from tts_agents.agent.brain.base import (
     ClientToolCaller,
     EndConversation,
     TextDelta,
+    ToolUse,
     Turn,
 )
 from tts_agents.agent.brain.intents import Intent, match_intents, spoken_date, spoken_time
@@ -116,10 +117,13 @@ class LLMBrain:
         try:
             # aclosing: when the caller stops listening, the HTTP stream closes now, not
             # whenever the garbage collector gets to the inner generators.
-            async with aclosing(self._complete(messages, call_client_tool)) as texts:
-                async for text in texts:
+            async with aclosing(self._complete(messages, call_client_tool)) as items:
+                async for item in items:
+                    if isinstance(item, ToolUse):
+                        yield item
+                        continue
                     said = True
-                    yield TextDelta(text)
+                    yield TextDelta(item)
         except LLMFailure as failure:
             logger.warning(
                 "LLM at %s failed (%s); answering this turn offline", self._host, failure.reason
@@ -131,8 +135,8 @@ class LLMBrain:
 
     async def _complete(
         self, messages: list[dict[str, Any]], call_client_tool: ClientToolCaller | None
-    ) -> AsyncIterator[str]:
-        """Text of the answer; tool calls are run and the completion continued."""
+    ) -> AsyncIterator[str | ToolUse]:
+        """Text of the answer; tools are run (webhooks reported) and the completion continued."""
         answered = False
         for round_number in range(self.max_tool_rounds + 1):
             done = _Round()
@@ -145,8 +149,10 @@ class LLMBrain:
                 break
             messages.append(_assistant_message(done))
             for call in done.tool_calls.values():
-                result = await self._run_tool(call, call_client_tool)
+                result, use = await self._run_tool(call, call_client_tool)
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": result.text})
+                if use is not None:
+                    yield use
         if not answered:
             raise LLMFailure("empty answer")
 
@@ -207,22 +213,25 @@ class LLMBrain:
 
     async def _run_tool(
         self, call: _ToolCall, call_client_tool: ClientToolCaller | None
-    ) -> ToolResult:
+    ) -> tuple[ToolResult, ToolUse | None]:
+        """The result for the LLM, and the use to report when the server ran the tool."""
         tool = self._tools.get(call.name)
         if tool is None:
-            return ToolResult(f"there is no tool named {call.name!r}", True)
+            return ToolResult(f"there is no tool named {call.name!r}", True), None
         try:
             arguments = json.loads(call.arguments or "{}")
         except ValueError:
-            return ToolResult("the arguments were not valid JSON", True)
+            return ToolResult("the arguments were not valid JSON", True), None
         if not isinstance(arguments, dict):
-            return ToolResult("the arguments must be a JSON object", True)
+            return ToolResult("the arguments must be a JSON object", True), None
         result = await run_tool(
             tool, arguments, client=self._http(), call_client_tool=call_client_tool
         )
         if result.is_error:
             logger.info("tool %s returned an error", tool.name)  # its text may be personal
-        return result
+        if tool.type != "webhook":
+            return result, None
+        return result, ToolUse(call.id, tool.name, arguments, result.text, result.is_error)
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

@@ -103,6 +103,7 @@ class ConversationSession:
             limits=self.limits,
             on_goodbye=lambda: self._end(NORMAL, "the agent ended the conversation"),
             on_metrics=on_turn_metrics,
+            on_tool_use=lambda use: self.recorder.tool_used(use),
             clock=clock,
         )
         self._started = False

@@ -22,7 +22,7 @@ from contextlib import aclosing
 from typing import Any
 
 from tts_agents.agent import protocol
-from tts_agents.agent.brain import BrainEvent, EndConversation, TextDelta, Turn
+from tts_agents.agent.brain import BrainEvent, EndConversation, TextDelta, ToolUse, Turn
 from tts_agents.agent.brain.spoken import spoken_words
 from tts_agents.agent.listen.listener import SpeechOnset, Utterance
 from tts_agents.agent.session.answer import SpokenAnswer
@@ -51,6 +51,7 @@ class AgentTurns:
         limits: SessionLimits,
         on_goodbye: Callable[[], None],
         on_metrics: MetricsSink | None = None,
+        on_tool_use: Callable[[ToolUse], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.runtime = runtime
@@ -61,6 +62,7 @@ class AgentTurns:
         self._limits = limits
         self._on_goodbye = on_goodbye
         self._on_metrics = on_metrics
+        self._on_tool_use = on_tool_use
         self._clock = clock
         self._pacer = AudioPacer(limits.pace_lead, clock)
         self._event_id = 0
@@ -166,6 +168,8 @@ class AgentTurns:
                     yield event.text
                 elif isinstance(event, EndConversation):
                     self._goodbye = True
+                elif isinstance(event, ToolUse) and self._on_tool_use is not None:
+                    self._on_tool_use(event)
 
     def _start(
         self, texts: AsyncIterator[str], metrics: TurnMetrics, *, speech_end: float | None = None
