@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from tts_agents.text.normalize import english_tables as tables
+from tts_agents.text.normalize.addresses import letter, read_address
 from tts_agents.text.normalize.numbers import cardinal, decimal, digits, ordinal, year
 from tts_agents.text.normalize.symbols import drop_emoji, split_punctuation
 
@@ -35,12 +36,6 @@ _FRACTION = re.compile(r"(\d{1,3})/(\d{1,3})")
 _UNIT_NAMES = "|".join(map(re.escape, sorted(tables.UNITS, key=len, reverse=True)))
 _WITH_UNIT = re.compile(rf"({_NUMBER})({_UNIT_NAMES})")
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}")
-_URL = re.compile(
-    r"(?:(?P<scheme>https?)://)?(?P<www>www\.)?(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-    r"\.(?P<tld>[A-Za-z]{2,}))(?::(?P<port>\d+))?(?P<path>/\S*)?"
-)
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-_URL_PART = re.compile(r"[A-Za-z]+|\d+|.")
 
 
 class EnglishReader:
@@ -64,7 +59,7 @@ class EnglishReader:
     # --- say-as entry points (SSML) -------------------------------------------------
     def characters(self, text: str) -> str:
         """Each letter or digit said on its own."""
-        return " ".join(_letter(char) for char in text if not char.isspace())
+        return " ".join(letter(char) for char in text if not char.isspace())
 
     def cardinal(self, text: str) -> str:
         """A number, commas and decimals allowed."""
@@ -158,21 +153,7 @@ class EnglishReader:
         return None
 
     def _url(self, core: str, words: Sequence[str], index: int) -> str | None:
-        email = _EMAIL.fullmatch(core)
-        if email:
-            return f"{_spell_url(email[1])} at {_spell_url(email[2])}"
-        url = _URL.fullmatch(core)
-        if url is None or not (
-            url["scheme"] or url["www"] or url["tld"].lower() in tables.TOP_LEVEL_DOMAINS
-        ):
-            return None
-        parts = ["W W W"] if url["www"] else []
-        parts.append(_spell_url(url["host"]))
-        if url["port"]:
-            parts.append(f"colon {cardinal(int(url['port']))}")
-        if url["path"] and url["path"] != "/":
-            parts.append(_spell_url(url["path"]))
-        return " ".join(parts)
+        return read_address(core)
 
     def _money(self, core: str, words: Sequence[str], index: int) -> str | None:
         match = _MONEY.fullmatch(core)
@@ -337,24 +318,6 @@ class EnglishReader:
         if core.startswith("#") and core[1:].isdigit():
             return f"number {cardinal(int(core[1:]))}"
         return None
-
-
-def _letter(char: str) -> str:
-    if char.isdigit():
-        return digits(char)
-    return tables.LETTER_NAMES.get(char.upper(), char.upper())
-
-
-def _spell_url(text: str) -> str:
-    said = []
-    for part in _URL_PART.findall(text):
-        if part.isdigit():
-            said.append(cardinal(int(part)) if len(part) < 5 else digits(part))
-        elif part.isalpha():
-            said.append(part.lower() if len(part) > 1 else _letter(part))
-        elif part in tables.URL_PUNCTUATION:
-            said.append(tables.URL_PUNCTUATION[part])
-    return " ".join(said)
 
 
 def _currency_name(match: re.Match[str], count: int) -> str:
