@@ -19,18 +19,13 @@ from tts_agents.audio.probe import encoded_duration
 from tts_agents.config import TTSConfig
 from tts_agents.engines import Capabilities, Engine, SynthesisOptions, engine_for, route
 from tts_agents.engines.fallback import FallbackEngine, FallbackReport
-from tts_agents.engines.voice_names import voices_speaking
+from tts_agents.engines.voice_names import voice_language, voices_speaking
 from tts_agents.errors import TTSValidationError
 from tts_agents.files import atomic_output
 from tts_agents.models import TTSResponse
 from tts_agents.subtitling import SubtitleTrack, alignment
 from tts_agents.synthesis import SpeechStream
-from tts_agents.text.front_end import (
-    normalize_mode,
-    normalizes,
-    speech_segments,
-    voice_language,
-)
+from tts_agents.text.front_end import normalize_mode, normalizes, speech_segments
 from tts_agents.text.segment import Segment, SegmentSizes
 from tts_agents.text.ssml import looks_like_ssml
 from tts_agents.text.validation import (

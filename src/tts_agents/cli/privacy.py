@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,42 +89,33 @@ def audit(
 
 
 async def _purge(dry_run: bool) -> Any:
-    repository = await _open()
-    if repository is None:
-        from tts_agents.records.model import PurgeReport
+    from tts_agents.records.model import PurgeReport
 
-        return PurgeReport(0, 0, 0, 0)
-    try:
-        return await repository.purge(dry_run=dry_run)
-    finally:
-        await repository.close()
+    empty = PurgeReport(0, 0, 0, 0)
+    return await _with_store(lambda store: store.purge(dry_run=dry_run), empty)
 
 
 async def _rotate(new_key_file: Path) -> int:
     from tts_agents.records.crypto import MasterKey, MasterKeyMissing
 
-    repository = await _open()
-    if repository is None:
-        return 0
-    try:
+    def rotate(store: Any) -> Awaitable[int]:
         if MasterKey.from_env() is None:
             raise MasterKeyMissing()
-        return await repository.rotate(MasterKey.from_file(new_key_file))
-    finally:
-        await repository.close()
+        return store.rotate(MasterKey.from_file(new_key_file))
+
+    changed: int = await _with_store(rotate, 0)
+    return changed
 
 
 async def _audit(since: datetime, limit: int) -> list[Any]:
-    repository = await _open()
-    if repository is None:
-        return []
-    try:
-        return await repository.audit_log(since=since, limit=limit)
-    finally:
-        await repository.close()
+    entries: list[Any] = await _with_store(
+        lambda store: store.audit_log(since=since, limit=limit), []
+    )
+    return entries
 
 
-async def _open() -> Any:
+async def _with_store(action: Callable[[Any], Awaitable[Any]], nothing: Any) -> Any:
+    """``action(repository)`` on the store, or ``nothing`` when none was ever made here."""
     try:
         from tts_agents.records.repository import Repository
     except ImportError as exc:
@@ -131,8 +123,9 @@ async def _open() -> Any:
     from tts_agents.records.database import store_exists
 
     if not store_exists():
-        return None  # nothing was ever kept here: nothing to purge, rotate or show
-    return await Repository.open()
+        return nothing
+    async with await Repository.open() as repository:
+        return await action(repository)
 
 
 __all__ = ["app"]

@@ -14,11 +14,16 @@ what will actually speak it, the generic names with the voice each maps to there
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tts_agents.errors import TTSAgentError
 from tts_agents.types import VoiceInfo
+
+_KOKORO_VOICE = re.compile(r"([a-z])[fm]_")
+_PIPER_VOICE = re.compile(r"([a-z]{2,3})_([A-Z]{2})-")
+_ESPEAK_VOICE = re.compile(r"(?:[a-z]+/)?([a-z]{2,3}(?:-[a-z0-9]+)?)(?:\+.*)?", re.IGNORECASE)
 
 if TYPE_CHECKING:
     from tts_agents.engines.base import Engine
@@ -171,6 +176,20 @@ def spoken_as(
     )
 
 
+def voice_language(voice: str) -> str | None:
+    """The language a resolved voice id speaks, when its name says (Kokoro, Piper, espeak)."""
+    from tts_agents.engines.kokoro.voices import LANGUAGES  # kokoro's engine imports this
+
+    kokoro = _KOKORO_VOICE.match(voice)
+    if kokoro and kokoro[1] in LANGUAGES:
+        return LANGUAGES[kokoro[1]][0]
+    piper = _PIPER_VOICE.match(voice)
+    if piper:
+        return f"{piper[1]}-{piper[2].lower()}"
+    espeak = _ESPEAK_VOICE.fullmatch(voice)
+    return espeak[1].lower() if espeak else None
+
+
 async def voices_speaking(engine: Engine, language: str) -> list[VoiceInfo]:
     """The voices of ``engine`` that speak ``language``, the generic names first.
 
@@ -211,5 +230,6 @@ __all__ = [
     "GenericVoice",
     "generic_voice",
     "spoken_as",
+    "voice_language",
     "voices_speaking",
 ]

@@ -194,7 +194,7 @@ class WebhookSender:
     ) -> None:
         env = os.environ if environ is None else environ
         self.policy = policy or DeliveryPolicy()
-        self._targets = [_Target(settings, _secret(settings, env)) for settings in webhooks]
+        self._targets = [_Target(settings, read_secret(settings, env)) for settings in webhooks]
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(self.policy.timeout_s), follow_redirects=False
@@ -385,7 +385,8 @@ def _failed(target: _Target, what: str, *, retryable: bool) -> _Outcome:
     return _Outcome(retryable=retryable)
 
 
-def _secret(settings: WebhookSettings, environ: Mapping[str, str]) -> str:
+def read_secret(settings: WebhookSettings, environ: Mapping[str, str]) -> str:
+    """The webhook's signing secret from the environment, or a one-line config error."""
     secret = environ.get(settings.secret_env, "")
     if len(secret) < MIN_SECRET_LENGTH:
         state = "is not set" if not secret else f"is shorter than {MIN_SECRET_LENGTH} characters"
@@ -414,6 +415,7 @@ __all__ = [
     "WebhookSender",
     "WebhookSettings",
     "address_problem",
+    "read_secret",
     "resolve_host",
     "sign",
 ]

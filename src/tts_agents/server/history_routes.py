@@ -54,7 +54,7 @@ async def list_conversations(
         cursor=cursor,
         page_size=page_size,
     )
-    return page_json(page, _agent_names(request))
+    return page_json(page, hub.agent_names)
 
 
 @router.get("/{conversation_id}", responses=_ERRORS)
@@ -63,7 +63,7 @@ async def get_conversation(
 ) -> dict[str, Any]:
     """One conversation: its transcript and metadata."""
     record = await _record(request, conversation_id, "read")
-    return conversation_json(record, _agent_names(request).get(record.agent_id))
+    return conversation_json(record, _hub(request).agent_names.get(record.agent_id))
 
 
 @router.delete("/{conversation_id}", responses=_ERRORS)
@@ -134,10 +134,6 @@ def _actor(request: Request) -> str:
 def _hub(request: Request) -> RecordsHub:
     hub: RecordsHub = request.app.state.records
     return hub
-
-
-def _agent_names(request: Request) -> dict[str, str]:
-    return {agent.id: agent.name for agent in request.app.state.settings.agents}
 
 
 def _when(unix: int | None) -> datetime | None:

@@ -25,7 +25,7 @@ from tts_agents.records.model import AuditEntry, Status
 from tts_agents.records.recorder import ConversationRecorder, utc_now
 from tts_agents.records.repository import Repository
 from tts_agents.records.shapes import InitiationFailure, webhook_payload
-from tts_agents.records.webhooks import WebhookSender
+from tts_agents.records.webhooks import WebhookSender, read_secret
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,7 @@ def check_records_config(agents: Sequence[Any], environ: Mapping[str, str] | Non
         )
     for agent in agents:
         for webhook in agent.webhooks:
-            if not env.get(webhook.secret_env):
-                raise TTSConfigError(
-                    f"agent {agent.id!r}: webhook secret_env {webhook.secret_env} is not set"
-                )
+            read_secret(webhook, env)
 
 
 def conversation_ref(conversation_id: str) -> str:
@@ -74,7 +71,7 @@ class RecordsHub:
         """Use :meth:`open` to build one from the server's agents."""
         self.repository = repository
         self._senders = senders or {}
-        self._names = agent_names or {}
+        self.agent_names = agent_names or {}  # id -> name, for the history shapes
         self._purge_interval = purge_interval
         self._clock = clock
         self._purger: asyncio.Task[None] | None = None
@@ -119,7 +116,7 @@ class RecordsHub:
                     "post_call_transcription",
                     record,
                     self._clock(),
-                    agent_name=self._names.get(agent_id),
+                    agent_name=self.agent_names.get(agent_id),
                 )
                 sender.send(payload)
 

@@ -9,7 +9,6 @@ tokens, and :func:`spoken_words` shows exactly what will be said for each.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -22,13 +21,6 @@ from tts_agents.text.ssml_segments import ssml_segments
 
 NormalizeMode = Literal["auto", "on", "off"]
 NORMALIZE_MODES: tuple[NormalizeMode, ...] = ("auto", "on", "off")
-
-_KOKORO_VOICE = re.compile(r"([abefhijpz])[fm]_")
-_KOKORO_LANGUAGES = dict(
-    zip("abefhijpz", "en-us en-gb es fr hi it ja pt-br zh".split(), strict=True)
-)
-_PIPER_VOICE = re.compile(r"([a-z]{2,3})_([A-Z]{2})-")
-_ESPEAK_VOICE = re.compile(r"(?:[a-z]+/)?([a-z]{2,3}(?:-[a-z0-9]+)?)(?:\+.*)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +47,6 @@ def normalize_mode(value: str | bool | None) -> NormalizeMode:
 def normalizes(mode: NormalizeMode, local: bool) -> bool:
     """Whether text is normalized for an engine (``local``: not a cloud provider)."""
     return mode == "on" or (mode == "auto" and local)
-
-
-def voice_language(voice: str) -> str | None:
-    """The language a resolved voice id speaks, when its name says (Kokoro, Piper, espeak)."""
-    kokoro = _KOKORO_VOICE.match(voice)
-    if kokoro:
-        return _KOKORO_LANGUAGES[kokoro[1]]
-    piper = _PIPER_VOICE.match(voice)
-    if piper:
-        return f"{piper[1]}-{piper[2].lower()}"
-    espeak = _ESPEAK_VOICE.fullmatch(voice)
-    return espeak[1].lower() if espeak else None
 
 
 def speech_segments(
@@ -130,5 +110,4 @@ __all__ = [
     "normalizes",
     "speech_segments",
     "spoken_words",
-    "voice_language",
 ]
